@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vlpi-mig: how, and whether, this host can read a vLPI's pending bit in
+ * its vPE's virtual pending table (VPT).
+ */
+#ifndef __VLPI_MIG_VPT_H
+#define __VLPI_MIG_VPT_H
+
+#include <linux/types.h>
+
+struct vgic_mig_host_info;
+
+/**
+ * enum vlpi_mig_vpt_mode - how the VPT of an unmapped vPE may be read
+ * @VLPI_MIG_VPT_NONE: no direct injection, so no vLPI state in any VPT
+ * @VLPI_MIG_VPT_UNREADABLE: GICv4.0; the architecture gives no point at
+ *	which the GIC has written back its cached pending bits
+ * @VLPI_MIG_VPT_DECLARED: GICv4.0 that the administrator declared to keep
+ *	the VPT coherent once the vPE is unmapped (QEMU's emulated GIC does)
+ * @VLPI_MIG_VPT_GICV4_1: GICv4.1; VMAPP with V=0 makes the VPT coherent
+ */
+enum vlpi_mig_vpt_mode {
+	VLPI_MIG_VPT_NONE,
+	VLPI_MIG_VPT_UNREADABLE,
+	VLPI_MIG_VPT_DECLARED,
+	VLPI_MIG_VPT_GICV4_1,
+};
+
+enum vlpi_mig_vpt_mode vlpi_mig_vpt_mode(const struct vgic_mig_host_info *host,
+					 bool declared_coherent);
+const char *vlpi_mig_vpt_mode_name(enum vlpi_mig_vpt_mode mode);
+
+#endif /* __VLPI_MIG_VPT_H */

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vlpi-mig: migrate the pending state of directly injected vLPIs.
+ *
+ * Module load and unload. The module plugs into the vGIC through the
+ * single ops table of <kvm/arm_vgic_mig.h>; see
+ * Documentation/vlpi-mig/design.rst.
+ *
+ * Locking order (outermost first), in addition to the vGIC's own
+ * (arch/arm64/kvm/vgic/vgic.c):
+ * vgic_mig_lock (mutex, registration only)
+ * any vGIC lock held by the caller of a hook
+ *   vgic_mig_srcu (read side, may sleep)
+ *     vlpi_mig_vms_lock (mutex)
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+
+#include "../uapi/vlpi_mig.h"
+#include "vlpi_mig.h"
+
+static bool vpt_coherent;
+module_param(vpt_coherent, bool, 0444);
+MODULE_PARM_DESC(vpt_coherent,
+		 "Declare a GICv4.0 VPT coherent once its vPE is unmapped. True of QEMU's emulated GIC; never set it on real GICv4.0 silicon.");
+
+struct vlpi_mig_host vlpi_mig_host;
+
+static struct dentry *vlpi_mig_debugfs;
+
+static const struct vgic_mig_ops vlpi_mig_ops = {
+	.attr_group	= KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
+	.get_attr	= vlpi_mig_get_attr,
+	.has_attr	= vlpi_mig_has_attr,
+	.vm_destroy	= vlpi_mig_vm_destroy,
+};
+
+static int vms_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%u\n", vlpi_mig_vm_count());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vms);
+
+static void vlpi_mig_probe_host(void)
+{
+	struct vlpi_mig_host *host = &vlpi_mig_host;
+
+	vgic_mig_get_host_info(&host->info);
+	host->vpt_mode = vlpi_mig_vpt_mode(&host->info, vpt_coherent);
+	host->caps = vlpi_mig_caps(&host->info, host->vpt_mode);
+
+	if (vpt_coherent && host->vpt_mode != VLPI_MIG_VPT_DECLARED)
+		pr_notice("vpt_coherent ignored: the host does not use GICv4.0 direct injection\n");
+	if (host->vpt_mode == VLPI_MIG_VPT_DECLARED)
+		pr_notice("vpt_coherent=1: trusting the GICv4.0 VPT to be coherent once unmapped; only true of emulated GICs\n");
+}
+
+static int __init vlpi_mig_init(void)
+{
+	const struct vlpi_mig_host *host = &vlpi_mig_host;
+	int ret;
+
+	vlpi_mig_probe_host();
+
+	ret = vgic_mig_register(&vlpi_mig_ops);
+	if (ret) {
+		pr_err("cannot register with the vGIC: %d\n", ret);
+		return ret;
+	}
+
+	vlpi_mig_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("vms", 0444, vlpi_mig_debugfs, NULL, &vms_fops);
+	debugfs_create_x64("caps", 0444, vlpi_mig_debugfs,
+			   &vlpi_mig_host.caps);
+
+	pr_info("loaded: GIC %s, direct injection %s, VPT access: %s, caps %#llx\n",
+		!host->info.has_gicv4 ? "v3 or v4 unused" :
+		host->info.has_gicv4_1 ? "v4.1" : "v4.0",
+		host->info.has_gicv4 ? "on" : "off",
+		vlpi_mig_vpt_mode_name(host->vpt_mode), host->caps);
+	return 0;
+}
+
+static void __exit vlpi_mig_exit(void)
+{
+	debugfs_remove(vlpi_mig_debugfs);
+	vgic_mig_unregister(&vlpi_mig_ops);
+	vlpi_mig_vm_free_all();
+	pr_info("unloaded\n");
+}
+
+module_init(vlpi_mig_init);
+module_exit(vlpi_mig_exit);
+
+MODULE_DESCRIPTION("Migration of directly injected vLPI pending state");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(KVM_VGIC_MIG);
