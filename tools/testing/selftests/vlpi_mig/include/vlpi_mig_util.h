@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by the vlpi-mig selftests, on top of the KVM selftest
+ * library.
+ */
+#ifndef SELFTEST_VLPI_MIG_UTIL_H
+#define SELFTEST_VLPI_MIG_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kvm_util.h"
+
+#include "vlpi_mig.h"
+
+#define VLPI_MIG_DEBUGFS	"/sys/kernel/debug/vlpi_mig"
+#define VLPI_MIG_SYSFS		"/sys/module/vlpi_mig"
+
+/* A VM with vGICv3 and a vITS, as every test here uses */
+struct vlpi_vm {
+	struct kvm_vm *vm;
+	struct kvm_vcpu **vcpus;
+	unsigned int nr_vcpus;
+	int gic_fd;
+	int its_fd;
+};
+
+struct vlpi_vm *vlpi_vm_create(unsigned int nr_vcpus, void *guest_code);
+void vlpi_vm_free(struct vlpi_vm *v);
+
+bool vlpi_mig_loaded(void);
+/* Read a number from a sysfs or debugfs file; false if it can't be read */
+bool read_u64_file(const char *path, uint64_t *val);
+/* Read a bool module parameter ("Y"/"N") */
+bool read_bool_param(const char *path, bool *val);
+/* Whether the kernel command line holds @word */
+bool cmdline_has(const char *word);
+
+#endif /* SELFTEST_VLPI_MIG_UTIL_H */

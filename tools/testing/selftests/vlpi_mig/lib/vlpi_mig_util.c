@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Helpers shared by the vlpi-mig selftests.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "vgic.h"
+
+#include "vlpi_mig_util.h"
+
+struct vlpi_vm *vlpi_vm_create(unsigned int nr_vcpus, void *guest_code)
+{
+	struct vlpi_vm *v = calloc(1, sizeof(*v));
+
+	TEST_ASSERT(v, "calloc");
+	v->nr_vcpus = nr_vcpus;
+	v->vcpus = calloc(nr_vcpus, sizeof(*v->vcpus));
+	TEST_ASSERT(v->vcpus, "calloc");
+
+	v->vm = vm_create_with_vcpus(nr_vcpus, guest_code, v->vcpus);
+	v->gic_fd = vgic_v3_setup(v->vm, nr_vcpus, 64);
+	__TEST_REQUIRE(v->gic_fd >= 0, "Failed to create vgic-v3, skipping");
+	v->its_fd = vgic_its_setup(v->vm);
+	return v;
+}
+
+void vlpi_vm_free(struct vlpi_vm *v)
+{
+	close(v->its_fd);
+	close(v->gic_fd);
+	kvm_vm_free(v->vm);
+	free(v->vcpus);
+	free(v);
+}
+
+bool vlpi_mig_loaded(void)
+{
+	return !access(VLPI_MIG_SYSFS, F_OK);
+}
+
+bool read_u64_file(const char *path, uint64_t *val)
+{
+	FILE *f = fopen(path, "r");
+	int n;
+
+	if (!f)
+		return false;
+	n = fscanf(f, "%li", (long *)val);
+	fclose(f);
+	return n == 1;
+}
+
+bool read_bool_param(const char *path, bool *val)
+{
+	FILE *f = fopen(path, "r");
+	int c;
+
+	if (!f)
+		return false;
+	c = fgetc(f);
+	fclose(f);
+	*val = c == 'Y' || c == '1';
+	return c == 'Y' || c == 'N' || c == '1' || c == '0';
+}
+
+#define DELIM	" \t\n"
+
+bool cmdline_has(const char *word)
+{
+	char buf[4096], *tok, *save;
+	FILE *f = fopen("/proc/cmdline", "r");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+
+	for (tok = strtok_r(buf, DELIM, &save); tok;
+	     tok = strtok_r(NULL, DELIM, &save))
+		if (!strcmp(tok, word))
+			return true;
+	return false;
+}
