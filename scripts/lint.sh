@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Static checks, as TAP on stdout: checkpatch --strict on the series and
+# on every source file, and a W=1 + sparse build of the module that must
+# print no warning.
+#
+# checkpatch's FILE_PATH_CHANGES ("does MAINTAINERS need updating?") is
+# ignored on the series: every file it adds is already covered by the
+# KVM/arm64 entry (F: arch/arm64/kvm/ and F: include/kvm/arm_*).
+set -u
+# Debian's python3 (with python3-ply and python3-git, for spdxcheck), not one earlier in PATH
+export PATH=/usr/bin:/bin:$PATH
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+ksrc=$top/build/linux-6.12
+cp="$ksrc/scripts/checkpatch.pl --strict --quiet --no-summary --show-types"
+n=0
+
+check() {
+	local name=$1 log=$2
+	n=$((n + 1))
+	if [ -s "$log" ]; then
+		echo "not ok $n $name"
+		sed 's/^/    # /' "$log"
+	else
+		echo "ok $n $name"
+	fi
+}
+
+echo "TAP version 13"
+echo "1..3"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+(cd "$ksrc" && $cp --ignore FILE_PATH_CHANGES "$top"/patches/*.patch) >"$tmp/series" 2>&1
+check "checkpatch --strict patches/" "$tmp/series"
+
+mapfile -t srcs < <(cd "$top" && git ls-files -co --exclude-standard \
+	'*.c' '*.h' | grep -v '^build/' | grep -v '\.mod\.c$')
+(cd "$ksrc" && for f in "${srcs[@]}"; do
+	$cp --no-tree -f "$top/$f"
+done) >"$tmp/files" 2>&1
+check "checkpatch --strict on ${#srcs[@]} source files" "$tmp/files"
+
+# Compile (W=1) and check (sparse, C=2) every module source
+make -s -C "$top/build/kernel" M="$top" ARCH=arm64 \
+	CROSS_COMPILE=aarch64-linux-gnu- W=1 C=2 modules 2>&1 |
+	grep -E 'warning:|error:' >"$tmp/sparse"
+check "module builds with W=1 and sparse (C=2) without a warning" "$tmp/sparse"
