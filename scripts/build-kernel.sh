@@ -20,6 +20,9 @@ export ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 export GIT_AUTHOR_NAME=vlpi-mig GIT_AUTHOR_EMAIL=vlpi-mig@localhost
 export GIT_COMMITTER_NAME=vlpi-mig GIT_COMMITTER_EMAIL=vlpi-mig@localhost
 jobs=$(($(nproc) + 1))
+# Hash paths relative to the checkout, so that a fresh clone elsewhere
+# (as CI makes) still hits the compiler cache
+export CCACHE_BASEDIR=$top
 
 [ -f "$tarball" ] || { echo "build-kernel: $tarball missing (apt-get install linux-source-6.12)" >&2; exit 1; }
 
