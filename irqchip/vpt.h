@@ -8,6 +8,8 @@
 
 #include <linux/types.h>
 
+struct its_vpe;
+struct kvm;
 struct vgic_mig_host_info;
 
 /**
@@ -29,5 +31,17 @@ enum vlpi_mig_vpt_mode {
 enum vlpi_mig_vpt_mode vlpi_mig_vpt_mode(const struct vgic_mig_host_info *host,
 					 bool declared_coherent);
 const char *vlpi_mig_vpt_mode_name(enum vlpi_mig_vpt_mode mode);
+
+/* vlpi_state.c */
+int vlpi_mig_vpt_open(struct kvm *kvm);
+void vlpi_mig_vpt_close(struct kvm *kvm);
+int vlpi_mig_state_register(void);
+void vlpi_mig_state_unregister(void);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+int vlpi_mig_vpt_mark(struct its_vpe *vpe);
+void vlpi_mig_vpt_unmark(struct its_vpe *vpe);
+int vlpi_mig_get_pending(struct its_vpe *vpe, u32 vintid, bool *pending);
+#endif
 
 #endif /* __VLPI_MIG_VPT_H */

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests of the vlpi_mig module's logic that needs no hardware:
- * pending-table addressing and range checks, the VPT access mode, and
- * the capabilities reported to VMMs.
+ * pending-table addressing and range checks, the VPT access mode, the
+ * capabilities reported to VMMs, the VPT coherency window of the vLPI
+ * state reader, and the rules of the save.
  */
 
 #include <kunit/test.h>
 #include <linux/bits.h>
+#include <linux/gfp.h>
+#include <linux/kvm_host.h>
 #include <linux/irqchip/arm-gic-v3.h>
+#include <linux/irqchip/arm-gic-v4.h>
 #include <linux/module.h>
 
 #include "../uapi/vlpi_mig.h"
@@ -218,14 +222,14 @@ static void caps_gicv4_0_declared(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, vlpi_mig_caps(&host_v40, VLPI_MIG_VPT_DECLARED),
 			KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
-			KVM_VLPI_MIG_CAP_VPT_DECLARED);
+			KVM_VLPI_MIG_CAP_VPT_DECLARED | KVM_VLPI_MIG_CAP_SAVE);
 }
 
 static void caps_gicv4_1(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, vlpi_mig_caps(&host_v41, VLPI_MIG_VPT_GICV4_1),
 			KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
-			KVM_VLPI_MIG_CAP_GICV4_1);
+			KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE);
 }
 
 static struct kunit_case caps_cases[] = {
@@ -241,7 +245,161 @@ static struct kunit_suite caps_suite = {
 	.test_cases = caps_cases,
 };
 
-kunit_test_suites(&pendtable_suite, &vpt_suite, &caps_suite);
+/*
+ * The coherency window, with fake vPEs: a VPT page and an id far above
+ * any the host allocates, so a real vPE is never disturbed.
+ */
+#define FAKE_VPE_ID	0xfff0
+
+/* A VPT holds a bit for each of the 2^16 INTIDs KVM's vITS implements */
+#define FAKE_VPT_ORDER	get_order(BIT(16) / BITS_PER_BYTE)
+
+static void free_vpt(void *page)
+{
+	__free_pages(page, FAKE_VPT_ORDER);
+}
+
+static struct its_vpe *fake_vpe(struct kunit *test)
+{
+	struct its_vpe *vpe = kunit_kzalloc(test, sizeof(*vpe), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, vpe);
+	vpe->vpt_page = alloc_pages(GFP_KERNEL | __GFP_ZERO, FAKE_VPT_ORDER);
+	KUNIT_ASSERT_NOT_NULL(test, vpe->vpt_page);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_vpt,
+							vpe->vpt_page), 0);
+	vpe->vpe_id = FAKE_VPE_ID;
+	return vpe;
+}
+
+static void set_vpt_bit(struct its_vpe *vpe, u32 vintid)
+{
+	u8 *vpt = page_address(vpe->vpt_page);
+
+	vpt[vintid / 8] |= BIT(vintid % 8);
+}
+
+static void window_refuses_unmarked_vpe(struct kunit *test)
+{
+	struct its_vpe *vpe = fake_vpe(test);
+	bool pending = true;
+
+	set_vpt_bit(vpe, 8200);
+	/* Anyone holding the IRQ number, at any time: refused, untouched */
+	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, 8200, &pending),
+			-EACCES);
+	KUNIT_EXPECT_TRUE(test, pending);
+}
+
+static void window_answers_marked_vpe(struct kunit *test)
+{
+	struct its_vpe *vpe = fake_vpe(test);
+	bool pending;
+
+	set_vpt_bit(vpe, 8200);
+	KUNIT_ASSERT_EQ(test, vlpi_mig_vpt_mark(vpe), 0);
+
+	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, 8200, &pending), 0);
+	KUNIT_EXPECT_TRUE(test, pending);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, 8201, &pending), 0);
+	KUNIT_EXPECT_FALSE(test, pending);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, 8199, &pending), 0);
+	KUNIT_EXPECT_FALSE(test, pending);
+
+	vlpi_mig_vpt_unmark(vpe);
+}
+
+static void window_refuses_after_unmark(struct kunit *test)
+{
+	struct its_vpe *vpe = fake_vpe(test);
+	bool pending;
+
+	set_vpt_bit(vpe, 8192);
+	KUNIT_ASSERT_EQ(test, vlpi_mig_vpt_mark(vpe), 0);
+	vlpi_mig_vpt_unmark(vpe);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, 8192, &pending),
+			-EACCES);
+}
+
+static void window_is_per_vpe(struct kunit *test)
+{
+	struct its_vpe *a = fake_vpe(test), *b = fake_vpe(test);
+	bool pending;
+
+	/* Same id, another vPE: the window is for @a alone */
+	KUNIT_ASSERT_EQ(test, vlpi_mig_vpt_mark(a), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(b, 8192, &pending),
+			-EACCES);
+	/* ...and closing one that isn't open leaves @a's alone */
+	vlpi_mig_vpt_unmark(b);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(a, 8192, &pending), 0);
+	vlpi_mig_vpt_unmark(a);
+}
+
+static void window_rejects_vintid_past_vits(struct kunit *test)
+{
+	struct its_vpe *vpe = fake_vpe(test);
+	bool pending;
+
+	KUNIT_ASSERT_EQ(test, vlpi_mig_vpt_mark(vpe), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, BIT(16), &pending),
+			-ERANGE);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, BIT(16) - 1, &pending),
+			0);
+	vlpi_mig_vpt_unmark(vpe);
+}
+
+static struct kunit_case window_cases[] = {
+	KUNIT_CASE(window_refuses_unmarked_vpe),
+	KUNIT_CASE(window_answers_marked_vpe),
+	KUNIT_CASE(window_refuses_after_unmark),
+	KUNIT_CASE(window_is_per_vpe),
+	KUNIT_CASE(window_rejects_vintid_past_vits),
+	{}
+};
+
+static struct kunit_suite window_suite = {
+	.name = "vlpi_mig_vpt_window",
+	.test_cases = window_cases,
+};
+
+static void save_reads_state_where_readable(struct kunit *test)
+{
+	KUNIT_EXPECT_FALSE(test, vlpi_mig_state_readable(VLPI_MIG_VPT_NONE));
+	KUNIT_EXPECT_FALSE(test,
+			   vlpi_mig_state_readable(VLPI_MIG_VPT_UNREADABLE));
+	KUNIT_EXPECT_TRUE(test, vlpi_mig_state_readable(VLPI_MIG_VPT_DECLARED));
+	KUNIT_EXPECT_TRUE(test, vlpi_mig_state_readable(VLPI_MIG_VPT_GICV4_1));
+}
+
+static void save_sets_only_its_bit(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, vlpi_mig_pend_byte(0x00, 0, true), 0x01);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_pend_byte(0x81, 3, true), 0x89);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_pend_byte(0x08, 3, true), 0x08);
+}
+
+static void save_clears_only_its_bit(struct kunit *test)
+{
+	/* A stale bit from an earlier save goes; its neighbours stay */
+	KUNIT_EXPECT_EQ(test, vlpi_mig_pend_byte(0xff, 7, false), 0x7f);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_pend_byte(0x00, 7, false), 0x00);
+}
+
+static struct kunit_case save_cases[] = {
+	KUNIT_CASE(save_reads_state_where_readable),
+	KUNIT_CASE(save_sets_only_its_bit),
+	KUNIT_CASE(save_clears_only_its_bit),
+	{}
+};
+
+static struct kunit_suite save_suite = {
+	.name = "vlpi_mig_save",
+	.test_cases = save_cases,
+};
+
+kunit_test_suites(&pendtable_suite, &vpt_suite, &caps_suite, &window_suite,
+		  &save_suite);
 
 MODULE_DESCRIPTION("KUnit tests for vlpi_mig");
 MODULE_LICENSE("GPL");

@@ -31,5 +31,10 @@
 #define KVM_VLPI_MIG_CAP_GICV4_1		_BITULL(1)
 /* ... or a GICv4.0 whose VPT the administrator declared coherent */
 #define KVM_VLPI_MIG_CAP_VPT_DECLARED		_BITULL(2)
+/*
+ * KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES saves the pending state of
+ * forwarded vLPIs, and KVM_DEV_ARM_ITS_SAVE_TABLES accepts forwarded ITEs
+ */
+#define KVM_VLPI_MIG_CAP_SAVE			_BITULL(3)
 
 #endif /* _UAPI_VLPI_MIG_H */

@@ -28,9 +28,9 @@ u64 vlpi_mig_caps(const struct vgic_mig_host_info *info,
 	if (info->has_gicv4)
 		caps |= KVM_VLPI_MIG_CAP_DIRECT_INJECTION;
 	if (mode == VLPI_MIG_VPT_GICV4_1)
-		caps |= KVM_VLPI_MIG_CAP_GICV4_1;
+		caps |= KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE;
 	if (mode == VLPI_MIG_VPT_DECLARED)
-		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED;
+		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED | KVM_VLPI_MIG_CAP_SAVE;
 
 	return caps;
 }

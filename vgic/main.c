@@ -37,6 +37,10 @@ static const struct vgic_mig_ops vlpi_mig_ops = {
 	.get_attr	= vlpi_mig_get_attr,
 	.has_attr	= vlpi_mig_has_attr,
 	.vm_destroy	= vlpi_mig_vm_destroy,
+	.save_begin	= vlpi_mig_save_begin,
+	.save_vlpi	= vlpi_mig_save_vlpi,
+	.save_end	= vlpi_mig_save_end,
+	.its_save_vlpi	= vlpi_mig_its_save_vlpi,
 };
 
 static int vms_show(struct seq_file *m, void *v)
@@ -45,6 +49,13 @@ static int vms_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vms);
+
+static int stats_show(struct seq_file *m, void *v)
+{
+	vlpi_mig_vm_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
 
 static void vlpi_mig_probe_host(void)
 {
@@ -67,14 +78,24 @@ static int __init vlpi_mig_init(void)
 
 	vlpi_mig_probe_host();
 
+	ret = vlpi_mig_state_register();
+	if (ret) {
+		pr_err("cannot register as the ITS's vLPI state reader: %d\n",
+		       ret);
+		return ret;
+	}
+
 	ret = vgic_mig_register(&vlpi_mig_ops);
 	if (ret) {
 		pr_err("cannot register with the vGIC: %d\n", ret);
+		vlpi_mig_state_unregister();
 		return ret;
 	}
 
 	vlpi_mig_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("vms", 0444, vlpi_mig_debugfs, NULL, &vms_fops);
+	debugfs_create_file("stats", 0444, vlpi_mig_debugfs, NULL,
+			    &stats_fops);
 	debugfs_create_x64("caps", 0444, vlpi_mig_debugfs,
 			   &vlpi_mig_host.caps);
 
@@ -90,6 +111,7 @@ static void __exit vlpi_mig_exit(void)
 {
 	debugfs_remove(vlpi_mig_debugfs);
 	vgic_mig_unregister(&vlpi_mig_ops);
+	vlpi_mig_state_unregister();
 	vlpi_mig_vm_free_all();
 	pr_info("unloaded\n");
 }

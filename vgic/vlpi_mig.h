@@ -6,6 +6,7 @@
 #define __VLPI_MIG_H
 
 #include <linux/kvm_types.h>
+#include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/types.h>
 
@@ -16,6 +17,8 @@
 struct kvm;
 struct kvm_device;
 struct kvm_device_attr;
+struct seq_file;
+struct vgic_irq;
 
 /**
  * struct vlpi_mig_host - what this host can do, fixed at module load
@@ -32,13 +35,30 @@ struct vlpi_mig_host {
 extern struct vlpi_mig_host vlpi_mig_host;
 
 /**
+ * struct vlpi_mig_stats - what the module did for one VM
+ * @saved_pending: forwarded vLPIs saved as pending
+ * @skipped: forwarded vLPIs not saved, their redistributor having no
+ *	pending table
+ * @refused: saves refused because vLPI state could not be read
+ */
+struct vlpi_mig_stats {
+	atomic64_t saved_pending;
+	atomic64_t skipped;
+	atomic64_t refused;
+};
+
+/**
  * struct vlpi_mig_vm - the module's state for one VM
  * @node: entry in the list of VMs, under vlpi_mig_vms_lock
  * @kvm: the VM; never dereferenced after vlpi_mig_vm_destroy()
+ * @pid: the VM creator's pid, to tell VMs apart in debugfs
+ * @stats: counters
  */
 struct vlpi_mig_vm {
 	struct list_head node;
 	struct kvm *kvm;
+	pid_t pid;
+	struct vlpi_mig_stats stats;
 };
 
 /* vm.c */
@@ -46,12 +66,21 @@ struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm);
 void vlpi_mig_vm_destroy(struct kvm *kvm);
 void vlpi_mig_vm_free_all(void);
 unsigned int vlpi_mig_vm_count(void);
+void vlpi_mig_vm_show(struct seq_file *m);
 
 /* attr.c */
 u64 vlpi_mig_caps(const struct vgic_mig_host_info *info,
 		  enum vlpi_mig_vpt_mode mode);
 int vlpi_mig_get_attr(struct kvm_device *dev, struct kvm_device_attr *attr);
 int vlpi_mig_has_attr(struct kvm_device *dev, struct kvm_device_attr *attr);
+
+/* save.c */
+bool vlpi_mig_state_readable(enum vlpi_mig_vpt_mode mode);
+u8 vlpi_mig_pend_byte(u8 val, u8 bit, bool pending);
+int vlpi_mig_save_begin(struct kvm *kvm);
+int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq);
+void vlpi_mig_save_end(struct kvm *kvm);
+int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq);
 
 /* pendtable.c */
 size_t vlpi_mig_pendtable_size(unsigned int idbits);

@@ -20,6 +20,7 @@
 
 #include <linux/kvm_host.h>
 #include <linux/mutex.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "vlpi_mig.h"
@@ -55,6 +56,7 @@ struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm)
 		vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 		if (vm) {
 			vm->kvm = kvm;
+			vm->pid = kvm->userspace_pid;
 			list_add(&vm->node, &vlpi_mig_vms);
 		}
 	}
@@ -113,4 +115,21 @@ unsigned int vlpi_mig_vm_count(void)
 	mutex_unlock(&vlpi_mig_vms_lock);
 
 	return n;
+}
+
+/**
+ * vlpi_mig_vm_show() - one line of counters per VM, for debugfs
+ * @m: the seq_file
+ */
+void vlpi_mig_vm_show(struct seq_file *m)
+{
+	struct vlpi_mig_vm *vm;
+
+	mutex_lock(&vlpi_mig_vms_lock);
+	list_for_each_entry(vm, &vlpi_mig_vms, node)
+		seq_printf(m, "pid %d saved_pending %lld skipped %lld refused %lld\n",
+			   vm->pid, atomic64_read(&vm->stats.saved_pending),
+			   atomic64_read(&vm->stats.skipped),
+			   atomic64_read(&vm->stats.refused));
+	mutex_unlock(&vlpi_mig_vms_lock);
 }

@@ -37,7 +37,7 @@ static uint64_t expected_caps(void)
 	/* QEMU's GIC is a GICv4.0: no v4.1 bit on this bed */
 	if (caps && read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
 				    &declared) && declared)
-		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED;
+		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED | KVM_VLPI_MIG_CAP_SAVE;
 	return caps;
 }
 

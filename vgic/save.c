@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vlpi-mig: saving the pending state of forwarded vLPIs into the guest's
+ * LPI pending tables, at KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES.
+ *
+ * The vGIC still walks every LPI and saves the software ones itself; it
+ * hands each forwarded one to vlpi_mig_save_vlpi(), between
+ * vlpi_mig_save_begin(), which unmaps every vPE of the VM once and makes
+ * the VPTs coherent, and vlpi_mig_save_end(), which maps them back.
+ *
+ * Called with kvm->lock, every vcpu->mutex and kvm->arch.config_lock
+ * held (ITS_SAVE_TABLES also holds the vITS's its_lock); no vCPU runs.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/interrupt.h>
+#include <linux/kvm_host.h>
+#include <asm/kvm_mmu.h>
+#include <kunit/visibility.h>
+
+#include <kvm/arm_vgic.h>
+
+#include "vlpi_mig.h"
+
+/* KVM's vGIC implements 16 INTID bits for LPIs (INTERRUPT_ID_BITS_ITS) */
+#define VLPI_MIG_VGIC_IDBITS	16
+
+/**
+ * vlpi_mig_state_readable() - whether vLPI state can be read in a mode
+ * @mode: the VPT access mode
+ *
+ * Return: true on GICv4.1 and on a GICv4.0 declared coherent.
+ */
+bool vlpi_mig_state_readable(enum vlpi_mig_vpt_mode mode)
+{
+	return mode == VLPI_MIG_VPT_DECLARED || mode == VLPI_MIG_VPT_GICV4_1;
+}
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_state_readable);
+
+/**
+ * vlpi_mig_pend_byte() - a pending-table byte with one LPI's bit updated
+ * @val: the byte in guest RAM
+ * @bit: the LPI's bit in it
+ * @pending: the LPI's state
+ *
+ * Return: the byte to write back; the other LPIs' bits are left alone.
+ */
+u8 vlpi_mig_pend_byte(u8 val, u8 bit, bool pending)
+{
+	return pending ? val | BIT(bit) : val & ~BIT(bit);
+}
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_pend_byte);
+
+int vlpi_mig_save_begin(struct kvm *kvm)
+{
+	struct vlpi_mig_vm *vm;
+	int ret;
+
+	if (!vlpi_mig_state_readable(vlpi_mig_host.vpt_mode) ||
+	    !kvm->arch.vgic.its_vm.nr_vpes)
+		return 0;
+
+	vm = vlpi_mig_vm_get(kvm);
+	if (IS_ERR(vm))
+		return PTR_ERR(vm);
+
+	ret = vlpi_mig_vpt_open(kvm);
+	if (ret) {
+		pr_err("VM %d: cannot make the VPTs readable: %d\n",
+		       kvm->userspace_pid, ret);
+		return ret;
+	}
+	return 1;
+}
+
+void vlpi_mig_save_end(struct kvm *kvm)
+{
+	vlpi_mig_vpt_close(kvm);
+}
+
+/* As the vGIC does: a table write with no vCPU running, for the dirty log */
+static int vlpi_mig_write_guest(struct kvm *kvm, gpa_t gpa, u8 val)
+{
+	struct vgic_dist *dist = &kvm->arch.vgic;
+	int ret;
+
+	dist->table_write_in_progress = true;
+	ret = kvm_write_guest_lock(kvm, gpa, &val, 1);
+	dist->table_write_in_progress = false;
+
+	return ret;
+}
+
+int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
+{
+	struct kvm_vcpu *vcpu = irq->target_vcpu;
+	struct vlpi_mig_vm *vm;
+	bool pending = false;
+	u8 bit, val, new;
+	gpa_t gpa;
+	int ret;
+
+	vm = vlpi_mig_vm_get(kvm);
+	if (IS_ERR(vm))
+		return PTR_ERR(vm);
+
+	ret = irq_get_irqchip_state(irq->host_irq, IRQCHIP_STATE_PENDING,
+				    &pending);
+	if (ret) {
+		pr_err("VM %d: vLPI %u (host IRQ %d): pending state unreadable: %d\n",
+		       kvm->userspace_pid, irq->intid, irq->host_irq, ret);
+		return ret;
+	}
+	/* A latch set before forwarding was set up is pending too */
+	pending |= irq->pending_latch;
+
+	ret = -ENOENT;
+	if (vcpu)
+		ret = vlpi_mig_pendtable_locate(vcpu->arch.vgic_cpu.pendbaser,
+						irq->intid, VLPI_MIG_VGIC_IDBITS,
+						&gpa, &bit);
+	if (ret == -ENOENT) {
+		/* No pending table to write to: never guess one */
+		atomic64_inc(&vm->stats.skipped);
+		pr_info_ratelimited("VM %d: vLPI %u%s not saved: its redistributor has no pending table\n",
+				    kvm->userspace_pid, irq->intid,
+				    pending ? " (pending)" : "");
+		return 0;
+	}
+	if (ret) {
+		pr_err("VM %d: vLPI %u: no place in the pending table: %d\n",
+		       kvm->userspace_pid, irq->intid, ret);
+		return ret;
+	}
+
+	ret = kvm_read_guest_lock(kvm, gpa, &val, 1);
+	if (ret) {
+		pr_err("VM %d: vLPI %u: pending table byte at %pa is not guest RAM\n",
+		       kvm->userspace_pid, irq->intid, &gpa);
+		return -EFAULT;
+	}
+
+	if (pending)
+		atomic64_inc(&vm->stats.saved_pending);
+	new = vlpi_mig_pend_byte(val, bit, pending);
+	if (new == val)
+		return 0;
+	return vlpi_mig_write_guest(kvm, gpa, new);
+}
+
+int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
+{
+	struct vlpi_mig_vm *vm;
+
+	if (vlpi_mig_state_readable(vlpi_mig_host.vpt_mode))
+		return 0;
+
+	vm = vlpi_mig_vm_get(kvm);
+	if (!IS_ERR(vm))
+		atomic64_inc(&vm->stats.refused);
+	pr_warn_ratelimited("VM %d: ITS save refused: LPI %u is forwarded, and its pending state cannot be read here (VPT access: %s)\n",
+			    kvm->userspace_pid, irq->intid,
+			    vlpi_mig_vpt_mode_name(vlpi_mig_host.vpt_mode));
+	return -EACCES;
+}
