@@ -13,7 +13,7 @@
  *   say TEXT...                 print "# TEXT" (for the demo's story)
  *   kmemleak-clear              forget the leaks suspected so far (boot's)
  *   kmemleak                    no leak suspected since the last clear
- *   bind-vfio VEN DEV BDF       bind a PCI device to vfio-pci (no-IOMMU)
+ *   bind-vfio VEN DEV BDF...    bind PCI devices to vfio-pci (no-IOMMU)
  *   insmod FILE [PARAM...]      load a module
  *   rmmod NAME                  unload a module
  *   kunit SUITE                 report a KUnit suite from debugfs
@@ -120,14 +120,26 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static int bound_to_vfio(const char *bdf)
+{
+	char path[128], link[128];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return !!strstr(link, "/vfio-pci");
+}
+
 static void do_bind_vfio(char **argv, int argc)
 {
-	char ids[32], path[128], link[128];
 	double deadline;
-	ssize_t n;
-	int ret;
+	char ids[32];
+	int i, ret, all;
 
-	if (argc != 4) {
+	if (argc < 4) {
 		result(0, "bind-vfio", "(bad directive)", NULL);
 		return;
 	}
@@ -136,27 +148,25 @@ static void do_bind_vfio(char **argv, int argc)
 	ret = write_file("/sys/bus/pci/drivers/vfio-pci/new_id", ids);
 	if (ret && ret != -EEXIST) {
 		complain("vfio-pci new_id %s: %s", ids, strerror(-ret));
-		result(0, "bind-vfio", argv[3], "new_id failed");
+		result(0, "bind-vfio", ids, "new_id failed");
 		return;
 	}
 
 	/* Binding happens asynchronously of new_id's return */
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", argv[3]);
 	deadline = now() + 5;
 	do {
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n > 0) {
-			link[n] = '\0';
-			if (strstr(link, "/vfio-pci")) {
-				result(1, "bind-vfio", argv[3], NULL);
-				return;
-			}
-		}
+		for (all = 1, i = 3; i < argc; i++)
+			all &= bound_to_vfio(argv[i]);
+		if (all)
+			break;
 		usleep(50000);
 	} while (now() < deadline);
 
-	complain("%s is not bound to vfio-pci", argv[3]);
-	result(0, "bind-vfio", argv[3], "not bound");
+	for (i = 3; i < argc; i++)
+		if (!bound_to_vfio(argv[i]))
+			complain("%s is not bound to vfio-pci", argv[i]);
+	snprintf(ids, sizeof(ids), "%d devices", argc - 3);
+	result(all, "bind-vfio", ids, all ? NULL : "not all bound");
 }
 
 static void do_insmod(char **argv, int argc)

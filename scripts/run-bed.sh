@@ -37,7 +37,8 @@ timeout -k 10 "$timeout" qemu-system-aarch64 \
 	-M virt,virtualization=on,gic-version=4 -cpu max -smp 2 -m 1024 \
 	-nographic -no-reboot -nic none \
 	-kernel "$image" -initrd "$out/initrd.gz" \
-	-device edu,addr=0x2 \
+	-device edu,addr=0x2 -device edu,addr=0x3 \
+	-device edu,addr=0x4 -device edu,addr=0x5 \
 	-device virtio-serial-device \
 	-chardev file,id=results,path="$out/results.tap" \
 	-device virtconsole,chardev=results \

@@ -134,22 +134,7 @@ static void without_module(void)
 
 int main(int argc, char *argv[])
 {
-	int opt, want_module = -1;
-
-	while ((opt = getopt(argc, argv, "mn")) != -1)
-		want_module = opt == 'm';
-	if (want_module < 0) {
-		fprintf(stderr, "usage: %s -m|-n  (module loaded or not)\n",
-			argv[0]);
-		exit(KSFT_FAIL);
-	}
-
-	ksft_print_header();
-	if (vlpi_mig_loaded() != want_module)
-		ksft_exit_fail_msg("vlpi_mig is %sloaded, expected the opposite\n",
-				   want_module ? "not " : "");
-
-	if (want_module)
+	if (vlpi_mig_test_start(argc, argv))
 		with_module();
 	else
 		without_module();

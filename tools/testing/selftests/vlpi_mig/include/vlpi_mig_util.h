@@ -29,6 +29,12 @@ struct vlpi_vm *vlpi_vm_create(unsigned int nr_vcpus, void *guest_code);
 void vlpi_vm_free(struct vlpi_vm *v);
 
 bool vlpi_mig_loaded(void);
+/*
+ * Parse -m (the module is loaded) or -n (it is not), print the TAP header
+ * and fail unless the module's state is the one the test was told.
+ * Returns true for -m.
+ */
+bool vlpi_mig_test_start(int argc, char *argv[]);
 /* Read a number from a sysfs or debugfs file; false if it can't be read */
 bool read_u64_file(const char *path, uint64_t *val);
 /* Read a bool module parameter ("Y"/"N") */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kselftest.h"
 #include "kvm_util.h"
 #include "vgic.h"
 
@@ -86,4 +87,23 @@ bool cmdline_has(const char *word)
 		if (!strcmp(tok, word))
 			return true;
 	return false;
+}
+
+bool vlpi_mig_test_start(int argc, char *argv[])
+{
+	int opt, module = -1;
+
+	while ((opt = getopt(argc, argv, "mn")) != -1)
+		module = opt == 'm';
+	if (module < 0) {
+		fprintf(stderr, "usage: %s -m|-n  (module loaded or not)\n",
+			argv[0]);
+		exit(KSFT_FAIL);
+	}
+
+	ksft_print_header();
+	if (vlpi_mig_loaded() != module)
+		ksft_exit_fail_msg("vlpi_mig is %sloaded, expected the opposite\n",
+				   module ? "not " : "");
+	return module;
 }

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A VM whose guest drives a vITS: the memory the ITS and redistributors
+ * need, host helpers to route MSIs into it, and guest helpers on top of
+ * the selftest library's ITS driver (lib/aarch64/gic_v3_its.c).
+ */
+#ifndef SELFTEST_VLPI_ITS_H
+#define SELFTEST_VLPI_ITS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kvm_util.h"
+
+#include "vlpi_mig_util.h"
+
+#define VLPI_MAX_VCPUS		4
+#define VLPI_MAX_DEVICES	8
+#define VLPI_NR_LPIS		64	/* LPIs 8192..8255 are configured */
+#define VLPI_LPI_BASE		8192
+#define VLPI_PEND_TABLE_SIZE	SZ_64K
+#define VLPI_ITS_DOORBELL	(GITS_BASE_GPA + GITS_TRANSLATER)
+
+/* Where the guest's ITS tables live; shared with the guest */
+struct vlpi_its_layout {
+	vm_paddr_t device_table;
+	vm_paddr_t collection_table;
+	vm_paddr_t cmdq;
+	vm_paddr_t itts;		/* one 64K ITT per device index */
+	vm_paddr_t prop_table;
+	vm_paddr_t pend_tables;		/* one 64K table per vCPU */
+	unsigned int nr_vcpus;
+};
+
+extern struct vlpi_its_layout vlpi_its;
+
+/* An MSI as a device sends it through the vITS */
+struct vlpi_msi {
+	uint32_t devid;
+	uint32_t eventid;
+};
+
+/* Host side */
+struct vlpi_vm *vlpi_its_vm_create(unsigned int nr_vcpus, void *guest_code);
+uint8_t *vlpi_pend_table(struct vlpi_vm *v, unsigned int vcpu);
+/* KVM_SIGNAL_MSI; returns the ioctl's result (1: delivered to the ITS) */
+int vlpi_signal_msi(struct vlpi_vm *v, struct vlpi_msi msi);
+/* GSI i routes msis[i], with its DeviceID, to the vITS doorbell */
+void vlpi_route_msis(struct vlpi_vm *v, const struct vlpi_msi *msis, int n);
+void vlpi_irqfd(struct vlpi_vm *v, uint32_t gsi, int efd, bool assign);
+/* Test whether an LPI's bit is set in a pending table */
+bool vlpi_pend_bit(const uint8_t *table, uint32_t intid);
+
+/* Guest side */
+void vlpi_guest_gic_init(void);		/* and enable this vCPU's LPIs */
+void vlpi_guest_enable_lpis(void);
+void vlpi_guest_disable_lpis(void);
+void vlpi_guest_its_init(void);
+void vlpi_guest_map_device(uint32_t devid, unsigned int itt_index);
+void vlpi_guest_map_event(uint32_t devid, uint32_t eventid,
+			  uint32_t vcpu, uint32_t intid);
+void vlpi_guest_invall(void);
+
+#endif /* SELFTEST_VLPI_ITS_H */

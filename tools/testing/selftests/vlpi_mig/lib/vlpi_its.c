@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A VM whose guest drives a vITS. Modelled on the memory layout of
+ * upstream's vgic_lpi_stress.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/compiler.h>
+#include <linux/sizes.h>
+
+#include "kvm_util.h"
+#include "gic.h"
+#include "gic_v3.h"
+#include "gic_v3_its.h"
+#include "processor.h"
+#include "vgic.h"
+
+#include "vlpi_its.h"
+
+#define VLPI_MEMSLOT		10
+#define LPI_PROP_PRIO		0xa0
+
+struct vlpi_its_layout vlpi_its;
+
+static vm_paddr_t alloc_64k(struct kvm_vm *vm, vm_paddr_t base, int n)
+{
+	size_t pages = vm_calc_num_guest_pages(vm->mode, SZ_64K) * n;
+
+	return vm_phy_pages_alloc(vm, pages, base, VLPI_MEMSLOT);
+}
+
+struct vlpi_vm *vlpi_its_vm_create(unsigned int nr_vcpus, void *guest_code)
+{
+	/* Device, collection tables, command queue, ITTs, props, pending */
+	size_t sz = (3 + VLPI_MAX_DEVICES + 1 + nr_vcpus) * SZ_64K;
+	struct vlpi_vm *v;
+	vm_paddr_t base;
+	uint8_t *prop;
+	int i;
+
+	TEST_ASSERT(nr_vcpus <= VLPI_MAX_VCPUS, "too many vCPUs");
+	v = vlpi_vm_create(nr_vcpus, guest_code);
+
+	base = (vm_compute_max_gfn(v->vm) + 1) * v->vm->page_size - sz;
+	vm_userspace_mem_region_add(v->vm, VM_MEM_SRC_ANONYMOUS, base,
+				    VLPI_MEMSLOT, sz / v->vm->page_size, 0);
+
+	vlpi_its.nr_vcpus = nr_vcpus;
+	vlpi_its.device_table = alloc_64k(v->vm, base, 1);
+	vlpi_its.collection_table = alloc_64k(v->vm, base, 1);
+	vlpi_its.cmdq = alloc_64k(v->vm, base, 1);
+	virt_map(v->vm, vlpi_its.cmdq, vlpi_its.cmdq,
+		 vm_calc_num_guest_pages(v->vm->mode, SZ_64K));
+	vlpi_its.itts = alloc_64k(v->vm, base, VLPI_MAX_DEVICES);
+	vlpi_its.prop_table = alloc_64k(v->vm, base, 1);
+	vlpi_its.pend_tables = alloc_64k(v->vm, base, nr_vcpus);
+
+	prop = addr_gpa2hva(v->vm, vlpi_its.prop_table);
+	for (i = 0; i < VLPI_NR_LPIS; i++)
+		prop[i] = LPI_PROP_PRIO | LPI_PROP_GROUP1 | LPI_PROP_ENABLED;
+
+	sync_global_to_guest(v->vm, vlpi_its);
+	return v;
+}
+
+uint8_t *vlpi_pend_table(struct vlpi_vm *v, unsigned int vcpu)
+{
+	return addr_gpa2hva(v->vm, vlpi_its.pend_tables + vcpu * SZ_64K);
+}
+
+bool vlpi_pend_bit(const uint8_t *table, uint32_t intid)
+{
+	return table[intid / 8] & (1 << (intid % 8));
+}
+
+int vlpi_signal_msi(struct vlpi_vm *v, struct vlpi_msi m)
+{
+	struct kvm_msi msi = {
+		.address_lo	= (uint32_t)VLPI_ITS_DOORBELL,
+		.address_hi	= VLPI_ITS_DOORBELL >> 32,
+		.data		= m.eventid,
+		.devid		= m.devid,
+		.flags		= KVM_MSI_VALID_DEVID,
+	};
+
+	return __vm_ioctl(v->vm, KVM_SIGNAL_MSI, &msi);
+}
+
+void vlpi_route_msis(struct vlpi_vm *v, const struct vlpi_msi *msis, int n)
+{
+	struct kvm_irq_routing *r;
+	int i;
+
+	r = calloc(1, sizeof(*r) + n * sizeof(r->entries[0]));
+	TEST_ASSERT(r, "calloc");
+	r->nr = n;
+	for (i = 0; i < n; i++) {
+		r->entries[i].gsi = i;
+		r->entries[i].type = KVM_IRQ_ROUTING_MSI;
+		r->entries[i].flags = KVM_MSI_VALID_DEVID;
+		r->entries[i].u.msi.address_lo = (uint32_t)VLPI_ITS_DOORBELL;
+		r->entries[i].u.msi.address_hi = VLPI_ITS_DOORBELL >> 32;
+		r->entries[i].u.msi.data = msis[i].eventid;
+		r->entries[i].u.msi.devid = msis[i].devid;
+	}
+	vm_ioctl(v->vm, KVM_SET_GSI_ROUTING, r);
+	free(r);
+}
+
+void vlpi_irqfd(struct vlpi_vm *v, uint32_t gsi, int efd, bool assign)
+{
+	struct kvm_irqfd irqfd = {
+		.fd	= efd,
+		.gsi	= gsi,
+		.flags	= assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	vm_ioctl(v->vm, KVM_IRQFD, &irqfd);
+}
+
+/* Guest side */
+
+/* Always 0; read with READ_ONCE() so that it reaches writeq() in a register */
+static uint64_t vlpi_no_table;
+
+static void *vlpi_gicr_base(uint32_t cpu)
+{
+	/* The selftest library lays redistributors out sequentially */
+	return (void *)(GICR_BASE_GPA + cpu * SZ_64K * 2);
+}
+
+void vlpi_guest_gic_init(void)
+{
+	gic_init(GIC_V3, vlpi_its.nr_vcpus);
+	vlpi_guest_enable_lpis();
+}
+
+void vlpi_guest_enable_lpis(void)
+{
+	uint32_t cpu = guest_get_vcpuid();
+
+	gic_rdist_enable_lpis(vlpi_its.prop_table, SZ_64K,
+			      vlpi_its.pend_tables + cpu * SZ_64K);
+}
+
+void vlpi_guest_disable_lpis(void)
+{
+	void *rd = vlpi_gicr_base(guest_get_vcpuid());
+
+	writel(readl(rd + GICR_CTLR) & ~GICR_CTLR_ENABLE_LPIS, rd + GICR_CTLR);
+	while (readl(rd + GICR_CTLR) & GICR_CTLR_RWP)
+		cpu_relax();
+	/*
+	 * With LPIs off, the pending table may go: give none. A constant 0
+	 * would reach __raw_writeq()'s "rZ" operand as "0", not "xzr".
+	 */
+	writeq(READ_ONCE(vlpi_no_table), rd + GICR_PENDBASER);
+}
+
+void vlpi_guest_its_init(void)
+{
+	uint32_t cpu;
+
+	its_init(vlpi_its.collection_table, SZ_64K, vlpi_its.device_table,
+		 SZ_64K, vlpi_its.cmdq, SZ_64K);
+	/*
+	 * its_send_mapc_cmd() encodes its "vcpu_id" as a target address,
+	 * shifting it right by 16: pass the processor number (GITS_TYPER.PTA
+	 * is 0) where that field wants it, or every collection lands on
+	 * vCPU 0.
+	 */
+	for (cpu = 0; cpu < vlpi_its.nr_vcpus; cpu++)
+		its_send_mapc_cmd((void *)vlpi_its.cmdq, cpu << 16, cpu, true);
+}
+
+void vlpi_guest_map_device(uint32_t devid, unsigned int itt_index)
+{
+	GUEST_ASSERT(itt_index < VLPI_MAX_DEVICES);
+	its_send_mapd_cmd((void *)vlpi_its.cmdq, devid,
+			  vlpi_its.itts + itt_index * SZ_64K, SZ_64K, true);
+}
+
+void vlpi_guest_map_event(uint32_t devid, uint32_t eventid, uint32_t vcpu,
+			  uint32_t intid)
+{
+	its_send_mapti_cmd((void *)vlpi_its.cmdq, devid, eventid, vcpu, intid);
+}
+
+void vlpi_guest_invall(void)
+{
+	uint32_t cpu;
+
+	for (cpu = 0; cpu < vlpi_its.nr_vcpus; cpu++)
+		its_send_invall_cmd((void *)vlpi_its.cmdq, cpu);
+}
