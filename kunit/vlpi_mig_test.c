@@ -215,13 +215,15 @@ static void caps_no_direct_injection(struct kunit *test)
 static void caps_gicv4_0_unreadable(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, vlpi_mig_caps(&host_v40, VLPI_MIG_VPT_UNREADABLE),
-			KVM_VLPI_MIG_CAP_DIRECT_INJECTION);
+			KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
+			KVM_VLPI_MIG_CAP_RESTORE);
 }
 
 static void caps_gicv4_0_declared(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, vlpi_mig_caps(&host_v40, VLPI_MIG_VPT_DECLARED),
 			KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
+			KVM_VLPI_MIG_CAP_RESTORE |
 			KVM_VLPI_MIG_CAP_VPT_DECLARED | KVM_VLPI_MIG_CAP_SAVE);
 }
 
@@ -229,6 +231,7 @@ static void caps_gicv4_1(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, vlpi_mig_caps(&host_v41, VLPI_MIG_VPT_GICV4_1),
 			KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
+			KVM_VLPI_MIG_CAP_RESTORE |
 			KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE);
 }
 

@@ -36,5 +36,11 @@
  * forwarded vLPIs, and KVM_DEV_ARM_ITS_SAVE_TABLES accepts forwarded ITEs
  */
 #define KVM_VLPI_MIG_CAP_SAVE			_BITULL(3)
+/*
+ * When forwarding is set up for an LPI pending in software (restored from
+ * the pending tables), its state moves to the ITS exactly once, and never
+ * while a vCPU runs and might hold it in a list register
+ */
+#define KVM_VLPI_MIG_CAP_RESTORE		_BITULL(4)
 
 #endif /* _UAPI_VLPI_MIG_H */

@@ -26,7 +26,8 @@ u64 vlpi_mig_caps(const struct vgic_mig_host_info *info,
 	u64 caps = 0;
 
 	if (info->has_gicv4)
-		caps |= KVM_VLPI_MIG_CAP_DIRECT_INJECTION;
+		caps |= KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
+			KVM_VLPI_MIG_CAP_RESTORE;
 	if (mode == VLPI_MIG_VPT_GICV4_1)
 		caps |= KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE;
 	if (mode == VLPI_MIG_VPT_DECLARED)

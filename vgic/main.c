@@ -41,6 +41,7 @@ static const struct vgic_mig_ops vlpi_mig_ops = {
 	.save_vlpi	= vlpi_mig_save_vlpi,
 	.save_end	= vlpi_mig_save_end,
 	.its_save_vlpi	= vlpi_mig_its_save_vlpi,
+	.forward	= vlpi_mig_forward,
 };
 
 static int vms_show(struct seq_file *m, void *v)

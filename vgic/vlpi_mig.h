@@ -40,11 +40,13 @@ extern struct vlpi_mig_host vlpi_mig_host;
  * @skipped: forwarded vLPIs not saved, their redistributor having no
  *	pending table
  * @refused: saves refused because vLPI state could not be read
+ * @restored: pending states moved to the ITS when forwarding was set up
  */
 struct vlpi_mig_stats {
 	atomic64_t saved_pending;
 	atomic64_t skipped;
 	atomic64_t refused;
+	atomic64_t restored;
 };
 
 /**
@@ -81,6 +83,9 @@ int vlpi_mig_save_begin(struct kvm *kvm);
 int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq);
 void vlpi_mig_save_end(struct kvm *kvm);
 int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq);
+
+/* restore.c */
+int vlpi_mig_forward(struct kvm *kvm, struct vgic_irq *irq);
 
 /* pendtable.c */
 size_t vlpi_mig_pendtable_size(unsigned int idbits);

@@ -127,9 +127,10 @@ void vlpi_mig_vm_show(struct seq_file *m)
 
 	mutex_lock(&vlpi_mig_vms_lock);
 	list_for_each_entry(vm, &vlpi_mig_vms, node)
-		seq_printf(m, "pid %d saved_pending %lld skipped %lld refused %lld\n",
+		seq_printf(m, "pid %d saved_pending %lld skipped %lld refused %lld restored %lld\n",
 			   vm->pid, atomic64_read(&vm->stats.saved_pending),
 			   atomic64_read(&vm->stats.skipped),
-			   atomic64_read(&vm->stats.refused));
+			   atomic64_read(&vm->stats.refused),
+			   atomic64_read(&vm->stats.restored));
 	mutex_unlock(&vlpi_mig_vms_lock);
 }

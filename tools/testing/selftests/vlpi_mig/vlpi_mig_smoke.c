@@ -33,7 +33,8 @@ static uint64_t expected_caps(void)
 	uint64_t caps = 0;
 
 	if (cmdline_has("kvm-arm.vgic_v4_enable=1"))
-		caps |= KVM_VLPI_MIG_CAP_DIRECT_INJECTION;
+		caps |= KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
+			KVM_VLPI_MIG_CAP_RESTORE;
 	/* QEMU's GIC is a GICv4.0: no v4.1 bit on this bed */
 	if (caps && read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
 				    &declared) && declared)
