@@ -105,25 +105,6 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-static void run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage)
-{
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_SYNC:
-		TEST_ASSERT(uc.args[1] == stage, "vCPU %u at stage %lu, not %lu",
-			    vcpu->id, (unsigned long)uc.args[1],
-			    (unsigned long)stage);
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("vCPU %u: unexpected exit", vcpu->id);
-	}
-}
-
 /* Which LPIs a save must leave set: all raised ones, or software only */
 static bool expect_saved(const struct lpi *l, bool module)
 {
@@ -171,7 +152,7 @@ int main(int argc, char *argv[])
 
 	v = vlpi_its_vm_create(NR_VCPUS, guest_code);
 	for (cpu = NR_VCPUS; cpu-- > 0;)
-		run_to_sync(v->vcpus[cpu], 1);
+		vlpi_run_to_sync(v->vcpus[cpu], 1);
 
 	/* Route every MSI to the vITS; an irqfd on each edu's makes a vLPI */
 	{
@@ -198,7 +179,7 @@ int main(int argc, char *argv[])
 	}
 	ksft_test_result(all_fwd, "every edu MSI is forwarded (irq debugfs)\n");
 
-	run_to_sync(v->vcpus[VCPU_LPIS_OFF], 2);
+	vlpi_run_to_sync(v->vcpus[VCPU_LPIS_OFF], 2);
 
 	/* Make them pending, the guest's interrupts masked */
 	for (i = 0; i < NR_LPIS; i++) {
@@ -293,7 +274,7 @@ int main(int argc, char *argv[])
 				 (unsigned long)st_skipped,
 				 (unsigned long)st_refused);
 
-	run_to_sync(v->vcpus[VCPU_LPIS_OFF], 3);
+	vlpi_run_to_sync(v->vcpus[VCPU_LPIS_OFF], 3);
 	for (i = 0; i < nr_edus; i++) {
 		int efd = edus[i].efd;
 

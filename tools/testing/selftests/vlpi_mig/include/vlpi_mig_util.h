@@ -39,6 +39,14 @@ bool vlpi_mig_test_start(int argc, char *argv[]);
 bool read_u64_file(const char *path, uint64_t *val);
 /* Read a bool module parameter ("Y"/"N") */
 bool read_bool_param(const char *path, bool *val);
+/*
+ * An LPI's software pending latch and HW (forwarded) flag, from KVM's
+ * vgic-state debugfs file; false if the LPI isn't listed
+ */
+bool vgic_lpi_state(struct kvm_vm *vm, uint32_t intid, bool *pending,
+		    bool *hw);
+/* Run @vcpu until its next GUEST_SYNC, which must be @stage */
+void vlpi_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage);
 /* Whether the kernel command line holds @word */
 bool cmdline_has(const char *word);
 

@@ -9,6 +9,7 @@
 
 #include "kselftest.h"
 #include "kvm_util.h"
+#include "ucall_common.h"
 #include "vgic.h"
 
 #include "vlpi_mig_util.h"
@@ -106,4 +107,48 @@ bool vlpi_mig_test_start(int argc, char *argv[])
 		ksft_exit_fail_msg("vlpi_mig is %sloaded, expected the opposite\n",
 				   module ? "not " : "");
 	return module;
+}
+
+bool vgic_lpi_state(struct kvm_vm *vm, uint32_t intid, bool *pending,
+		    bool *hw)
+{
+	char path[128], line[256], flags[8];
+	bool found = false;
+	unsigned int id, tgt;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/vgic-state",
+		 getpid(), vm->fd);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	/* "       LPI 8192     0 PLAEHCG ..." */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " LPI %u %u %7s", &id, &tgt, flags) == 3 &&
+		    id == intid && strlen(flags) == 7) {
+			*pending = flags[0] == '1';
+			*hw = flags[4] == '1';
+			found = true;
+		}
+	fclose(f);
+	return found;
+}
+
+void vlpi_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+		TEST_ASSERT(uc.args[1] == stage, "vCPU %u at stage %lu, not %lu",
+			    vcpu->id, (unsigned long)uc.args[1],
+			    (unsigned long)stage);
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("vCPU %u: unexpected exit", vcpu->id);
+	}
 }

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vlpi_mig_migrate - a VM with forwarded vLPIs migrated, source VM to
+ * destination VM in one process, as a VMM on two hosts would do it.
+ *
+ * Two vCPUs; four edu devices passed through with VFIO no-IOMMU, each MSI
+ * forwarded as a vLPI:
+ *
+ *   edu 00:02.0  LPI 8192  vCPU 0  pending at the source
+ *   edu 00:03.0  LPI 8193  vCPU 1  not pending; raised again after the
+ *                                  migration, to show forwarding is live
+ *   edu 00:04.0  LPI 8194  vCPU 0  not pending
+ *   edu 00:05.0  LPI 8195  vCPU 1  pending at the source
+ *
+ * The guest sets up its ITS, masks interrupts, and the devices raise their
+ * MSIs. The VMM saves the ITS and pending tables, builds the destination
+ * (guest RAM, vCPU registers, GIC, ITS, in the uAPI's order), hands the
+ * devices over (irqfds off the source, onto the destination) and lets the
+ * destination guest unmask: each vLPI pending at the source must arrive
+ * exactly once and no other; then a fresh MSI must arrive exactly once.
+ *
+ * Without the module (-n), upstream's result is asserted and reported:
+ * the ITS save is refused, and the interrupts are lost.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "delay.h"
+#include "gic.h"
+#include "processor.h"
+#include "ucall_common.h"
+#include "vgic.h"
+
+#include "vfio_edu.h"
+#include "vlpi_its.h"
+#include "vlpi_migrate.h"
+#include "vlpi_mig_util.h"
+
+#define NR_VCPUS	2
+#define FRESH		1	/* lpis[FRESH] is raised after migration */
+#define GUEST_WAIT_US	20000
+
+struct lpi {
+	const char *bdf;
+	struct vlpi_msi msi;
+	uint32_t vcpu;
+	uint32_t intid;
+	bool pending;		/* at the source */
+};
+
+static const struct lpi lpis[] = {
+	{ "0000:00:02.0", { 0x10, 0 }, 0, 8192, true },
+	{ "0000:00:03.0", { 0x11, 0 }, 1, 8193, false },
+	{ "0000:00:04.0", { 0x12, 0 }, 0, 8194, false },
+	{ "0000:00:05.0", { 0x13, 0 }, 1, 8195, true },
+};
+
+#define NR_LPIS		ARRAY_SIZE(lpis)
+
+/* Deliveries seen by the guest, per LPI; [NR_LPIS] counts any other */
+static uint32_t delivered[NR_LPIS + 1];
+
+static void guest_irq_handler(struct ex_regs *regs)
+{
+	uint32_t intid = gic_get_and_ack_irq();
+	uint32_t i;
+
+	if (intid == IAR_SPURIOUS)
+		return;
+	for (i = 0; i < NR_LPIS && lpis[i].intid != intid; i++)
+		;
+	WRITE_ONCE(delivered[i], delivered[i] + 1);
+	gic_set_eoi(intid);
+}
+
+static void guest_code(void)
+{
+	unsigned int i;
+
+	local_irq_disable();
+	vlpi_guest_gic_init();
+	if (guest_get_vcpuid() == 0) {
+		vlpi_guest_its_init();
+		for (i = 0; i < NR_LPIS; i++) {
+			vlpi_guest_map_device(lpis[i].msi.devid, i);
+			vlpi_guest_map_event(lpis[i].msi.devid,
+					     lpis[i].msi.eventid,
+					     lpis[i].vcpu, lpis[i].intid);
+		}
+		vlpi_guest_invall();
+	}
+	GUEST_SYNC(1);
+
+	/* On the destination: take whatever is pending, twice */
+	for (i = 2; i <= 3; i++) {
+		local_irq_enable();
+		udelay(GUEST_WAIT_US);
+		local_irq_disable();
+		GUEST_SYNC(i);
+	}
+	GUEST_DONE();
+}
+
+static struct vlpi_vm *create_vm(void)
+{
+	struct vlpi_vm *v = vlpi_its_vm_create(NR_VCPUS, guest_code);
+	unsigned int cpu;
+
+	vm_init_descriptor_tables(v->vm);
+	for (cpu = 0; cpu < NR_VCPUS; cpu++)
+		vcpu_init_descriptor_tables(v->vcpus[cpu]);
+	vm_install_exception_handler(v->vm, VECTOR_IRQ_CURRENT,
+				     guest_irq_handler);
+	return v;
+}
+
+static void forward(struct vlpi_vm *v, int *efds, bool on)
+{
+	struct vlpi_msi msis[NR_LPIS];
+	unsigned int i;
+
+	if (on) {
+		for (i = 0; i < NR_LPIS; i++)
+			msis[i] = lpis[i].msi;
+		vlpi_route_msis(v, msis, NR_LPIS);
+	}
+	for (i = 0; i < NR_LPIS; i++)
+		vlpi_irqfd(v, i, efds[i], on);
+}
+
+/* Run every vCPU to @stage and fetch what the guest counted */
+static void run_all(struct vlpi_vm *v, uint64_t stage)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < NR_VCPUS; cpu++)
+		vlpi_run_to_sync(v->vcpus[cpu], stage);
+	sync_global_from_guest(v->vm, delivered);
+}
+
+/* Restored states the module moved, over this process's VMs (src and dst) */
+static bool restored_count(uint64_t *restored)
+{
+	uint64_t saved, skipped, refused, n;
+	char line[256];
+	bool found = false;
+	FILE *f = fopen(VLPI_MIG_DEBUGFS "/stats", "r");
+	int pid;
+
+	if (!f)
+		return false;
+	*restored = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "pid %d saved_pending %lu skipped %lu refused %lu restored %lu",
+			   &pid, &saved, &skipped, &refused, &n) == 5 &&
+		    pid == getpid()) {
+			*restored += n;
+			found = true;
+		}
+	fclose(f);
+	return found;
+}
+
+int main(int argc, char *argv[])
+{
+	char got[128] = "", lost[128] = "", extra[128] = "";
+	struct edu edus[NR_LPIS];
+	int efds[NR_LPIS], its_err, pend_err, rest_err;
+	struct vlpi_vm *src, *dst;
+	bool module, once = true;
+	uint64_t restored = 0;
+	unsigned int i;
+
+	module = vlpi_mig_test_start(argc, argv);
+	for (i = 0; i < NR_LPIS; i++)
+		if (!edu_open(&edus[i], lpis[i].bdf))
+			ksft_exit_skip("%s is not bound to vfio-pci\n",
+				       lpis[i].bdf);
+	ksft_set_plan(module ? 9 : 5);
+
+	/* The source: forwarding up, the chosen subset pending, saved */
+	src = create_vm();
+	for (i = NR_VCPUS; i-- > 0;)
+		vlpi_run_to_sync(src->vcpus[i], 1);
+	for (i = 0; i < NR_LPIS; i++) {
+		efds[i] = eventfd(0, EFD_NONBLOCK);
+		TEST_ASSERT(efds[i] >= 0, "eventfd");
+	}
+	forward(src, efds, true);
+	for (i = 0; i < NR_LPIS; i++)
+		edu_enable_msi(&edus[i], efds[i]);
+	for (i = 0; i < NR_LPIS; i++) {
+		int irq = edu_host_irq(&edus[i]);
+
+		TEST_ASSERT(irq > 0 && host_irq_forwarded(irq),
+			    "%s: host IRQ %d not forwarded", lpis[i].bdf, irq);
+		ksft_print_msg("source: edu %s MSI, host IRQ %d -> vLPI %u, vCPU %u\n",
+			       lpis[i].bdf + 5, irq, lpis[i].intid, lpis[i].vcpu);
+	}
+	for (i = 0; i < NR_LPIS; i++)
+		if (lpis[i].pending) {
+			edu_raise(&edus[i], 1);
+			ksft_print_msg("source: guest masked; edu %s raises vLPI %u\n",
+				       lpis[i].bdf + 5, lpis[i].intid);
+		}
+
+	its_err = vlpi_save_its_tables(src);
+	pend_err = vlpi_save_pending_tables(src);
+	{
+		char bits[64] = "";
+
+		for (i = 0; i < NR_LPIS; i++)
+			if (vlpi_pend_bit(vlpi_pend_table(src, lpis[i].vcpu),
+					  lpis[i].intid))
+				snprintf(bits + strlen(bits),
+					 sizeof(bits) - strlen(bits), " %u",
+					 lpis[i].intid);
+		ksft_print_msg("source: ITS_SAVE_TABLES %s, SAVE_PENDING_TABLES %s\n",
+			       its_err ? strerror(its_err) : "ok",
+			       pend_err ? strerror(pend_err) : "ok");
+		ksft_print_msg("source: pending bits saved in guest RAM:%s\n",
+			       *bits ? bits : " none");
+	}
+	if (module)
+		ksft_test_result(!its_err && !pend_err,
+				 "source saved its ITS and pending tables\n");
+	else
+		ksft_test_result(its_err == EACCES && !pend_err,
+				 "baseline: the source's ITS save is refused (%s)\n",
+				 strerror(its_err));
+
+	/* The destination: state restored, then the devices handed over */
+	dst = create_vm();
+	rest_err = vlpi_migrate_state(dst, src);
+	ksft_test_result(!rest_err, "destination restored: ITS_RESTORE_TABLES %s\n",
+			 strerror(rest_err));
+	ksft_print_msg("destination: RAM, vCPUs, GIC, ITS restored; devices moved\n");
+
+	forward(src, efds, false);
+	forward(dst, efds, true);
+	for (i = 0; i < NR_LPIS; i++)
+		edu_ack(&edus[i], 1);
+	{
+		bool fwd = true;
+
+		for (i = 0; i < NR_LPIS; i++)
+			fwd &= host_irq_forwarded(edu_host_irq(&edus[i]));
+		if (module) {
+			bool in_its = true, p, hw;
+
+			ksft_test_result(fwd, "forwarding moved to the destination\n");
+			/* The restored state went to the ITS, none is left in software */
+			for (i = 0; i < NR_LPIS; i++)
+				in_its &= vgic_lpi_state(dst->vm, lpis[i].intid,
+							 &p, &hw) && hw && !p;
+			ksft_test_result(in_its,
+					 "no forwarded LPI is still pending in software (vgic-state)\n");
+		} else {
+			ksft_print_msg("baseline: forwarding on the destination: %s\n",
+				       fwd ? "yes" : "no (no ITS mapping restored)");
+		}
+	}
+
+	/* The destination guest unmasks */
+	run_all(dst, 2);
+	for (i = 0; i < NR_LPIS; i++) {
+		char *list = lpis[i].pending ?
+			     (delivered[i] ? got : lost) : extra;
+
+		if (delivered[i] != lpis[i].pending)
+			once = false;
+		if (lpis[i].pending || delivered[i])
+			snprintf(list + strlen(list), 128 - strlen(list),
+				 " %u(x%u)", lpis[i].intid, delivered[i]);
+	}
+	ksft_print_msg("destination: unmasked: got:%s; lost:%s; unexpected:%s; other: %u\n",
+		       *got ? got : " none", *lost ? lost : " none",
+		       *extra ? extra : " none", delivered[NR_LPIS]);
+	if (module) {
+		ksft_test_result(once && !delivered[NR_LPIS],
+				 "each vLPI pending at the source arrived exactly once, no other did\n");
+		ksft_test_result(restored_count(&restored) && restored == 2,
+				 "module moved %lu restored states to the ITS\n",
+				 (unsigned long)restored);
+	} else {
+		ksft_test_result(!*got && !*extra,
+				 "baseline: the pending vLPIs were lost:%s\n", lost);
+	}
+
+	/* A fresh MSI from the device, on the destination */
+	memset(delivered, 0, sizeof(delivered));
+	sync_global_to_guest(dst->vm, delivered);
+	edu_raise(&edus[FRESH], 1);
+	run_all(dst, 3);
+	ksft_print_msg("destination: fresh MSI from edu %s: vLPI %u delivered %u time(s)\n",
+		       lpis[FRESH].bdf + 5, lpis[FRESH].intid, delivered[FRESH]);
+	if (module)
+		ksft_test_result(delivered[FRESH] == 1,
+				 "a fresh MSI arrives exactly once: forwarding is live\n");
+	else
+		ksft_test_result(!delivered[FRESH],
+				 "baseline: the fresh MSI is lost too\n");
+
+	if (module) {
+		uint64_t ev, n = 0;
+
+		for (i = 0; i < NR_LPIS; i++)
+			n += read(efds[i], &ev, sizeof(ev)) > 0;
+		ksft_test_result(n == 0,
+				 "no MSI went through the host's eventfds (%lu did)\n",
+				 (unsigned long)n);
+	}
+	ksft_test_result(delivered[NR_LPIS] == 0, "no stray LPI on the destination\n");
+
+	forward(dst, efds, false);
+	for (i = 0; i < NR_LPIS; i++) {
+		edu_ack(&edus[i], 1);
+		edu_close(&edus[i]);
+		close(efds[i]);
+	}
+	vlpi_vm_free(dst);
+	vlpi_vm_free(src);
+	ksft_finished();
+}
