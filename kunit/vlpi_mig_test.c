@@ -224,7 +224,8 @@ static void caps_gicv4_0_declared(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vlpi_mig_caps(&host_v40, VLPI_MIG_VPT_DECLARED),
 			KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
 			KVM_VLPI_MIG_CAP_RESTORE |
-			KVM_VLPI_MIG_CAP_VPT_DECLARED | KVM_VLPI_MIG_CAP_SAVE);
+			KVM_VLPI_MIG_CAP_VPT_DECLARED | KVM_VLPI_MIG_CAP_SAVE |
+			KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD);
 }
 
 static void caps_gicv4_1(struct kunit *test)
@@ -232,7 +233,8 @@ static void caps_gicv4_1(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vlpi_mig_caps(&host_v41, VLPI_MIG_VPT_GICV4_1),
 			KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
 			KVM_VLPI_MIG_CAP_RESTORE |
-			KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE);
+			KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE |
+			KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD);
 }
 
 static struct kunit_case caps_cases[] = {

@@ -42,5 +42,10 @@
  * while a vCPU runs and might hold it in a list register
  */
 #define KVM_VLPI_MIG_CAP_RESTORE		_BITULL(4)
+/*
+ * Tearing forwarding down while no vCPU runs keeps a pending vLPI pending
+ * (in software, until forwarding is set up again)
+ */
+#define KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD	_BITULL(5)
 
 #endif /* _UAPI_VLPI_MIG_H */

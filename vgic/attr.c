@@ -29,9 +29,12 @@ u64 vlpi_mig_caps(const struct vgic_mig_host_info *info,
 		caps |= KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
 			KVM_VLPI_MIG_CAP_RESTORE;
 	if (mode == VLPI_MIG_VPT_GICV4_1)
-		caps |= KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE;
+		caps |= KVM_VLPI_MIG_CAP_GICV4_1;
 	if (mode == VLPI_MIG_VPT_DECLARED)
-		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED | KVM_VLPI_MIG_CAP_SAVE;
+		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED;
+	if (vlpi_mig_state_readable(mode))
+		caps |= KVM_VLPI_MIG_CAP_SAVE |
+			KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD;
 
 	return caps;
 }

@@ -42,6 +42,7 @@ static const struct vgic_mig_ops vlpi_mig_ops = {
 	.save_end	= vlpi_mig_save_end,
 	.its_save_vlpi	= vlpi_mig_its_save_vlpi,
 	.forward	= vlpi_mig_forward,
+	.unforward	= vlpi_mig_unforward,
 };
 
 static int vms_show(struct seq_file *m, void *v)

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vlpi-mig: moving restored pending state to the ITS when forwarding is
- * set up on the destination.
+ * vlpi-mig: pending state across forwarding being set up and torn down.
  *
- * KVM_DEV_ARM_ITS_RESTORE_TABLES reads the guest's pending tables into the
- * software latch of each LPI. When the VMM then hands the device over and
+ * Set up (restore): KVM_DEV_ARM_ITS_RESTORE_TABLES reads the guest's
+ * pending tables into the software latch of each LPI. When the VMM then hands the device over and
  * forwarding is set up, that state must reach the vPE's VPT (a VINT)
  * exactly once, and the LPI must never be in a list register and in the
  * ITS at the same time.
@@ -15,6 +14,15 @@
  * holds the vITS's its_lock, below vcpu->mutex in the vGIC's lock order).
  * If a vCPU is running, the module declines and the vGIC transfers the
  * state as upstream always has.
+ *
+ * Torn down (unforward): the ITS unmap's DISCARD drops a pending vLPI.
+ * When no vCPU runs (a VMM loading a migrated VM, whose devices VFIO may
+ * set up more than once), the module reads the vLPI's state coherently
+ * first, and the vGIC keeps it in the software latch; a re-forward then
+ * moves it back. While vCPUs run, the module behaves as upstream and only
+ * counts the case: reading the VPT needs the vPEs unmapped, which a running
+ * vCPU cannot afford, and a VMM tearing down an irqfd under a running guest
+ * has not quiesced the device anyway (the objection upstream raised).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -92,4 +100,39 @@ int vlpi_mig_forward(struct kvm *kvm, struct vgic_irq *irq)
 		pr_err("VM %d: vLPI %u (host IRQ %d): pending state not moved to the ITS: %d\n",
 		       kvm->userspace_pid, irq->intid, irq->host_irq, ret);
 	return 0;
+}
+
+bool vlpi_mig_unforward(struct kvm *kvm, struct vgic_irq *irq)
+{
+	struct vlpi_mig_vm *vm;
+	bool pending = false;
+	int ret;
+
+	vm = vlpi_mig_vm_get(kvm);
+	if (IS_ERR(vm))
+		return false;
+	if (!vlpi_mig_state_readable(vlpi_mig_host.vpt_mode))
+		return false;
+
+	if (!vlpi_mig_trylock_vcpus(kvm)) {
+		atomic64_inc(&vm->stats.unforward_running);
+		return false;
+	}
+
+	ret = vlpi_mig_vpt_open(kvm);
+	if (!ret) {
+		ret = irq_get_irqchip_state(irq->host_irq,
+					    IRQCHIP_STATE_PENDING, &pending);
+		vlpi_mig_vpt_close(kvm);
+	}
+	vlpi_mig_unlock_vcpus(kvm, ULONG_MAX);
+
+	if (ret) {
+		pr_err("VM %d: vLPI %u: pending state unreadable before unforward: %d\n",
+		       kvm->userspace_pid, irq->intid, ret);
+		return false;
+	}
+	if (pending)
+		atomic64_inc(&vm->stats.kept);
+	return pending;
 }

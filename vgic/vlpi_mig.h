@@ -41,12 +41,16 @@ extern struct vlpi_mig_host vlpi_mig_host;
  *	pending table
  * @refused: saves refused because vLPI state could not be read
  * @restored: pending states moved to the ITS when forwarding was set up
+ * @kept: pending states kept in software when forwarding was torn down
+ * @unforward_running: forwarding torn down while a vCPU ran, so as upstream
  */
 struct vlpi_mig_stats {
 	atomic64_t saved_pending;
 	atomic64_t skipped;
 	atomic64_t refused;
 	atomic64_t restored;
+	atomic64_t kept;
+	atomic64_t unforward_running;
 };
 
 /**
@@ -86,6 +90,7 @@ int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq);
 
 /* restore.c */
 int vlpi_mig_forward(struct kvm *kvm, struct vgic_irq *irq);
+bool vlpi_mig_unforward(struct kvm *kvm, struct vgic_irq *irq);
 
 /* pendtable.c */
 size_t vlpi_mig_pendtable_size(unsigned int idbits);

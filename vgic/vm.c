@@ -127,10 +127,12 @@ void vlpi_mig_vm_show(struct seq_file *m)
 
 	mutex_lock(&vlpi_mig_vms_lock);
 	list_for_each_entry(vm, &vlpi_mig_vms, node)
-		seq_printf(m, "pid %d saved_pending %lld skipped %lld refused %lld restored %lld\n",
+		seq_printf(m, "pid %d saved_pending %lld skipped %lld refused %lld restored %lld kept %lld unforward_running %lld\n",
 			   vm->pid, atomic64_read(&vm->stats.saved_pending),
 			   atomic64_read(&vm->stats.skipped),
 			   atomic64_read(&vm->stats.refused),
-			   atomic64_read(&vm->stats.restored));
+			   atomic64_read(&vm->stats.restored),
+			   atomic64_read(&vm->stats.kept),
+			   atomic64_read(&vm->stats.unforward_running));
 	mutex_unlock(&vlpi_mig_vms_lock);
 }

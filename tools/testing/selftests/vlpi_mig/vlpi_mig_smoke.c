@@ -38,7 +38,8 @@ static uint64_t expected_caps(void)
 	/* QEMU's GIC is a GICv4.0: no v4.1 bit on this bed */
 	if (caps && read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
 				    &declared) && declared)
-		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED | KVM_VLPI_MIG_CAP_SAVE;
+		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED | KVM_VLPI_MIG_CAP_SAVE |
+			KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD;
 	return caps;
 }
 
