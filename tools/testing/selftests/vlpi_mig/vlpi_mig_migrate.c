@@ -144,29 +144,6 @@ static void run_all(struct vlpi_vm *v, uint64_t stage)
 	sync_global_from_guest(v->vm, delivered);
 }
 
-/* Restored states the module moved, over this process's VMs (src and dst) */
-static bool restored_count(uint64_t *restored)
-{
-	uint64_t saved, skipped, refused, n;
-	char line[256];
-	bool found = false;
-	FILE *f = fopen(VLPI_MIG_DEBUGFS "/stats", "r");
-	int pid;
-
-	if (!f)
-		return false;
-	*restored = 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "pid %d saved_pending %lu skipped %lu refused %lu restored %lu",
-			   &pid, &saved, &skipped, &refused, &n) == 5 &&
-		    pid == getpid()) {
-			*restored += n;
-			found = true;
-		}
-	fclose(f);
-	return found;
-}
-
 int main(int argc, char *argv[])
 {
 	char got[128] = "", lost[128] = "", extra[128] = "";
@@ -174,7 +151,7 @@ int main(int argc, char *argv[])
 	int efds[NR_LPIS], its_err, pend_err, rest_err;
 	struct vlpi_vm *src, *dst;
 	bool module, once = true;
-	uint64_t restored = 0;
+	struct vlpi_stats st = {};
 	unsigned int i;
 
 	module = vlpi_mig_test_start(argc, argv);
@@ -285,9 +262,9 @@ int main(int argc, char *argv[])
 	if (module) {
 		ksft_test_result(once && !delivered[NR_LPIS],
 				 "each vLPI pending at the source arrived exactly once, no other did\n");
-		ksft_test_result(restored_count(&restored) && restored == 2,
+		ksft_test_result(vlpi_mig_read_stats(&st) && st.restored == 2,
 				 "module moved %lu restored states to the ITS\n",
-				 (unsigned long)restored);
+				 (unsigned long)st.restored);
 	} else {
 		ksft_test_result(!*got && !*extra,
 				 "baseline: the pending vLPIs were lost:%s\n", lost);

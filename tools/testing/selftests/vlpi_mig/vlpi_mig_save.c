@@ -113,24 +113,6 @@ static bool expect_saved(const struct lpi *l, bool module)
 	return module || !l->bdf;
 }
 
-static bool stats_line(uint64_t *saved, uint64_t *skipped, uint64_t *refused)
-{
-	char line[256];
-	bool found = false;
-	FILE *f = fopen(VLPI_MIG_DEBUGFS "/stats", "r");
-	int pid;
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "pid %d saved_pending %lu skipped %lu refused %lu",
-			   &pid, saved, skipped, refused) == 4 &&
-		    pid == getpid())
-			found = true;
-	fclose(f);
-	return found;
-}
-
 int main(int argc, char *argv[])
 {
 	uint8_t *before[NR_VCPUS], *after[NR_VCPUS], page0[PAGE0_BYTES];
@@ -140,7 +122,7 @@ int main(int argc, char *argv[])
 	int ret, its_errno;
 	bool module;
 	bool all_fwd = true, bits_ok = true, others_ok = true;
-	uint64_t st_saved, st_skipped, st_refused;
+	struct vlpi_stats st;
 	struct vlpi_vm *v;
 
 	module = vlpi_mig_test_start(argc, argv);
@@ -266,13 +248,13 @@ int main(int argc, char *argv[])
 			 lpis[2].intid);
 
 	if (module)
-		ksft_test_result(stats_line(&st_saved, &st_skipped, &st_refused) &&
-				 st_saved == 2 && st_skipped == 1 &&
-				 st_refused == 0,
+		ksft_test_result(vlpi_mig_read_stats(&st) &&
+				 st.saved_pending == 2 && st.skipped == 1 &&
+				 st.refused == 0,
 				 "module counted: saved_pending %lu skipped %lu refused %lu\n",
-				 (unsigned long)st_saved,
-				 (unsigned long)st_skipped,
-				 (unsigned long)st_refused);
+				 (unsigned long)st.saved_pending,
+				 (unsigned long)st.skipped,
+				 (unsigned long)st.refused);
 
 	vlpi_run_to_sync(v->vcpus[VCPU_LPIS_OFF], 3);
 	for (i = 0; i < nr_edus; i++) {

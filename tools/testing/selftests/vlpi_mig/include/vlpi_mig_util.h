@@ -45,6 +45,18 @@ bool read_bool_param(const char *path, bool *val);
  */
 bool vgic_lpi_state(struct kvm_vm *vm, uint32_t intid, bool *pending,
 		    bool *hw);
+/* The module's debugfs counters, summed over this process's VMs */
+struct vlpi_stats {
+	uint64_t saved_pending;
+	uint64_t skipped;
+	uint64_t refused;
+	uint64_t restored;
+	uint64_t kept;
+	uint64_t unforward_running;
+};
+
+bool vlpi_mig_read_stats(struct vlpi_stats *st);
+
 /* Run @vcpu until its next GUEST_SYNC, which must be @stage */
 void vlpi_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage);
 /* Whether the kernel command line holds @word */

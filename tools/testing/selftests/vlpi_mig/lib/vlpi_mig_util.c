@@ -152,3 +152,44 @@ void vlpi_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage)
 		TEST_FAIL("vCPU %u: unexpected exit", vcpu->id);
 	}
 }
+
+static const struct {
+	const char *name;
+	size_t offset;
+} stat_fields[] = {
+	{ "saved_pending", offsetof(struct vlpi_stats, saved_pending) },
+	{ "skipped", offsetof(struct vlpi_stats, skipped) },
+	{ "refused", offsetof(struct vlpi_stats, refused) },
+	{ "restored", offsetof(struct vlpi_stats, restored) },
+	{ "kept", offsetof(struct vlpi_stats, kept) },
+	{ "unforward_running", offsetof(struct vlpi_stats, unforward_running) },
+};
+
+/* Lines of "pid <pid>" then "<name> <value>" pairs, one line per VM */
+bool vlpi_mig_read_stats(struct vlpi_stats *st)
+{
+	FILE *f = fopen(VLPI_MIG_DEBUGFS "/stats", "r");
+	char line[512], *name, *val, *save;
+	bool found = false;
+	unsigned int i;
+
+	memset(st, 0, sizeof(*st));
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		name = strtok_r(line, DELIM, &save);
+		val = strtok_r(NULL, DELIM, &save);
+		if (!name || !val || strcmp(name, "pid") || atoi(val) != getpid())
+			continue;
+		found = true;
+		while ((name = strtok_r(NULL, DELIM, &save)) &&
+		       (val = strtok_r(NULL, DELIM, &save)))
+			for (i = 0; i < ARRAY_SIZE(stat_fields); i++)
+				if (!strcmp(name, stat_fields[i].name))
+					*(uint64_t *)((char *)st +
+						      stat_fields[i].offset) +=
+						strtoull(val, NULL, 10);
+	}
+	fclose(f);
+	return found;
+}

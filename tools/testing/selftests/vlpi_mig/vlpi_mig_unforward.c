@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vlpi_mig_unforward - a pending vLPI across forwarding torn down and set
+ * up again, as when VFIO reconfigures a device's MSIs while a VMM loads a
+ * migrated VM.
+ *
+ * One edu device forwarded as LPI 8192 to vCPU 0. The guest masks its
+ * interrupts, the device raises its MSI, the VMM removes the irqfd (the ITS
+ * unmap's DISCARD would drop the vLPI) and adds it back; the guest unmasks.
+ * With the module (-m), the state must be kept in software while
+ * unforwarded, moved back to the ITS on re-forward, and delivered exactly
+ * once. Without it (-n), upstream's loss is asserted.
+ *
+ * Then the same with vCPU 1 running guest code all along: the module can't
+ * read the VPT then, behaves as upstream and counts the case.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "delay.h"
+#include "gic.h"
+#include "processor.h"
+#include "ucall_common.h"
+#include "vgic.h"
+
+#include "vfio_edu.h"
+#include "vlpi_its.h"
+#include "vlpi_mig_util.h"
+
+#define NR_VCPUS	2
+#define INTID		8192
+#define BDF		"0000:00:02.0"
+#define GUEST_WAIT_US	20000
+
+static const struct vlpi_msi msi = { 0x10, 0 };
+static uint32_t delivered;
+static bool stop_spinning;
+
+static void guest_irq_handler(struct ex_regs *regs)
+{
+	uint32_t intid = gic_get_and_ack_irq();
+
+	if (intid == IAR_SPURIOUS)
+		return;
+	if (intid == INTID)
+		WRITE_ONCE(delivered, delivered + 1);
+	gic_set_eoi(intid);
+}
+
+static void guest_code(void)
+{
+	local_irq_disable();
+	vlpi_guest_gic_init();
+	if (guest_get_vcpuid() == 1) {
+		/* Keep a vCPU in the guest until told to stop */
+		GUEST_SYNC(1);
+		while (!READ_ONCE(stop_spinning))
+			cpu_relax();
+		GUEST_DONE();
+	}
+
+	vlpi_guest_its_init();
+	vlpi_guest_map_device(msi.devid, 0);
+	vlpi_guest_map_event(msi.devid, msi.eventid, 0, INTID);
+	vlpi_guest_invall();
+	GUEST_SYNC(1);
+
+	for (;;) {
+		local_irq_enable();
+		udelay(GUEST_WAIT_US);
+		local_irq_disable();
+		GUEST_SYNC(2);
+	}
+}
+
+static void *spin_vcpu(void *arg)
+{
+	vcpu_run(arg);
+	return NULL;
+}
+
+/* Forwarded: raised while masked, unforwarded, forwarded again */
+static void cycle(struct vlpi_vm *v, struct edu *edu, int efd,
+		  bool *kept_in_sw, bool *back_in_its)
+{
+	bool p, hw;
+
+	TEST_ASSERT(host_irq_forwarded(edu_host_irq(edu)), "not forwarded");
+	edu_raise(edu, 1);
+
+	vlpi_irqfd(v, 0, efd, false);
+	*kept_in_sw = vgic_lpi_state(v->vm, INTID, &p, &hw) && p && !hw;
+	ksft_print_msg("unforwarded: LPI %u pending in software: %s\n", INTID,
+		       *kept_in_sw ? "yes" : "no");
+
+	vlpi_irqfd(v, 0, efd, true);
+	*back_in_its = vgic_lpi_state(v->vm, INTID, &p, &hw) && !p && hw;
+	edu_ack(edu, 1);
+}
+
+static uint32_t unmask(struct vlpi_vm *v)
+{
+	delivered = 0;
+	sync_global_to_guest(v->vm, delivered);
+	vlpi_run_to_sync(v->vcpus[0], 2);
+	sync_global_from_guest(v->vm, delivered);
+	return delivered;
+}
+
+int main(int argc, char *argv[])
+{
+	struct vlpi_stats st = {};
+	uint64_t n;
+	bool module, in_sw, in_its;
+	struct vlpi_vm *v;
+	pthread_t spinner;
+	struct edu edu;
+	uint32_t got;
+	int efd;
+
+	module = vlpi_mig_test_start(argc, argv);
+	if (!edu_open(&edu, BDF))
+		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
+	ksft_set_plan(module ? 7 : 3);
+
+	v = vlpi_its_vm_create(NR_VCPUS, guest_code);
+	vm_init_descriptor_tables(v->vm);
+	vcpu_init_descriptor_tables(v->vcpus[0]);
+	vcpu_init_descriptor_tables(v->vcpus[1]);
+	vm_install_exception_handler(v->vm, VECTOR_IRQ_CURRENT,
+				     guest_irq_handler);
+	vlpi_run_to_sync(v->vcpus[1], 1);
+	vlpi_run_to_sync(v->vcpus[0], 1);
+
+	vlpi_route_msis(v, &msi, 1);
+	efd = eventfd(0, EFD_NONBLOCK);
+	TEST_ASSERT(efd >= 0, "eventfd");
+	edu_enable_msi(&edu, efd);
+	vlpi_irqfd(v, 0, efd, true);
+
+	/* No vCPU running: the VMM loading a migrated VM */
+	cycle(v, &edu, efd, &in_sw, &in_its);
+	got = unmask(v);
+	if (module) {
+		ksft_test_result(in_sw, "unforward kept the pending vLPI in software\n");
+		ksft_test_result(in_sw && in_its,
+				 "re-forward moved the kept state back to the ITS\n");
+		ksft_test_result(got == 1, "delivered %u time(s) after re-forward\n",
+				 got);
+		ksft_test_result(vlpi_mig_read_stats(&st) && st.kept == 1 &&
+				 st.restored == 1 && st.unforward_running == 0,
+				 "module counted: kept %lu restored %lu unforward_running %lu\n",
+				 (unsigned long)st.kept, (unsigned long)st.restored,
+				 (unsigned long)st.unforward_running);
+	} else {
+		ksft_test_result(!in_sw && got == 0,
+				 "baseline: the DISCARD lost LPI %u (delivered %u)\n",
+				 INTID, got);
+	}
+
+	/* vCPU 1 in the guest all along: as upstream, and counted */
+	pthread_create(&spinner, NULL, spin_vcpu, v->vcpus[1]);
+	usleep(100000);
+	cycle(v, &edu, efd, &in_sw, &in_its);
+	WRITE_ONCE(stop_spinning, true);
+	sync_global_to_guest(v->vm, stop_spinning);
+	pthread_join(spinner, NULL);
+	got = unmask(v);
+	n = st.unforward_running;
+	if (module)
+		ksft_test_result(vlpi_mig_read_stats(&st) &&
+				 st.unforward_running == n + 1 && st.kept == 1,
+				 "with a vCPU running: as upstream, counted (unforward_running %lu)\n",
+				 (unsigned long)st.unforward_running);
+	ksft_test_result(!in_sw && got == 0,
+			 "with a vCPU running, the DISCARD drops LPI %u (delivered %u)\n",
+			 INTID, got);
+
+	ksft_test_result(!host_irq_count(edu_host_irq(&edu)),
+			 "the host never took the device's MSI\n");
+
+	vlpi_irqfd(v, 0, efd, false);
+	edu_close(&edu);
+	close(efd);
+	vlpi_vm_free(v);
+	ksft_finished();
+}
