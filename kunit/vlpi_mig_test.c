@@ -403,8 +403,93 @@ static struct kunit_suite save_suite = {
 	.test_cases = save_cases,
 };
 
+/* Every policy in every host mode, including those the bed can't boot */
+static void policy_no_direct_injection(struct kunit *test)
+{
+	u64 p;
+
+	for (p = KVM_VLPI_MIG_POLICY_STRICT; p <= KVM_VLPI_MIG_POLICY_LEGACY; p++)
+		KUNIT_EXPECT_EQ(test, vlpi_mig_save_action(VLPI_MIG_VPT_NONE, p),
+				VLPI_MIG_UPSTREAM);
+}
+
+static void policy_readable_hosts(struct kunit *test)
+{
+	enum vlpi_mig_vpt_mode m;
+
+	const u64 strict = KVM_VLPI_MIG_POLICY_STRICT;
+	const u64 conservative = KVM_VLPI_MIG_POLICY_CONSERVATIVE;
+	const u64 legacy = KVM_VLPI_MIG_POLICY_LEGACY;
+
+	for (m = VLPI_MIG_VPT_DECLARED; m <= VLPI_MIG_VPT_GICV4_1; m++) {
+		KUNIT_EXPECT_EQ(test, vlpi_mig_save_action(m, strict),
+				VLPI_MIG_READ);
+		/* Nothing to be conservative about: the state is read */
+		KUNIT_EXPECT_EQ(test, vlpi_mig_save_action(m, conservative),
+				VLPI_MIG_READ);
+		KUNIT_EXPECT_EQ(test, vlpi_mig_save_action(m, legacy),
+				VLPI_MIG_UPSTREAM);
+	}
+}
+
+static void policy_unreadable_gicv4_0(struct kunit *test)
+{
+	enum vlpi_mig_vpt_mode m = VLPI_MIG_VPT_UNREADABLE;
+
+	KUNIT_EXPECT_EQ(test, vlpi_mig_save_action(m, KVM_VLPI_MIG_POLICY_STRICT),
+			VLPI_MIG_REFUSE);
+	KUNIT_EXPECT_EQ(test,
+			vlpi_mig_save_action(m, KVM_VLPI_MIG_POLICY_CONSERVATIVE),
+			VLPI_MIG_ALL_PENDING);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_save_action(m, KVM_VLPI_MIG_POLICY_LEGACY),
+			VLPI_MIG_UPSTREAM);
+}
+
+static void caps_check_accepts_what_host_gives(struct kunit *test)
+{
+	u64 host = vlpi_mig_caps(&host_v40, VLPI_MIG_VPT_DECLARED);
+	u64 v41 = vlpi_mig_caps(&host_v41, VLPI_MIG_VPT_GICV4_1);
+
+	KUNIT_EXPECT_EQ(test, vlpi_mig_caps_check(host, host), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_caps_check(0, host), 0);
+	/* Host facts are not guarantees: a v4.1 source may land on v4.0 */
+	KUNIT_EXPECT_EQ(test, vlpi_mig_caps_check(v41, host), 0);
+}
+
+static void caps_check_refuses_missing_guarantee(struct kunit *test)
+{
+	u64 src = vlpi_mig_caps(&host_v41, VLPI_MIG_VPT_GICV4_1);
+	u64 dst = vlpi_mig_caps(&host_v40, VLPI_MIG_VPT_UNREADABLE);
+
+	KUNIT_EXPECT_EQ(test, vlpi_mig_caps_check(src, dst), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_caps_check(KVM_VLPI_MIG_CAP_SAVE, 0),
+			-EOPNOTSUPP);
+}
+
+static void caps_check_refuses_unknown_bits(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, vlpi_mig_caps_check(BIT_ULL(63), ~0ULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_caps_check(KVM_VLPI_MIG_CAPS_ALL + 1,
+						  ~0ULL), -EINVAL);
+}
+
+static struct kunit_case policy_cases[] = {
+	KUNIT_CASE(policy_no_direct_injection),
+	KUNIT_CASE(policy_readable_hosts),
+	KUNIT_CASE(policy_unreadable_gicv4_0),
+	KUNIT_CASE(caps_check_accepts_what_host_gives),
+	KUNIT_CASE(caps_check_refuses_missing_guarantee),
+	KUNIT_CASE(caps_check_refuses_unknown_bits),
+	{}
+};
+
+static struct kunit_suite policy_suite = {
+	.name = "vlpi_mig_policy",
+	.test_cases = policy_cases,
+};
+
 kunit_test_suites(&pendtable_suite, &vpt_suite, &caps_suite, &window_suite,
-		  &save_suite);
+		  &save_suite, &policy_suite);
 
 MODULE_DESCRIPTION("KUnit tests for vlpi_mig");
 MODULE_LICENSE("GPL");

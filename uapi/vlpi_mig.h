@@ -20,10 +20,45 @@
 #define KVM_DEV_ARM_VGIC_GRP_VLPI_MIG		0x564c
 
 /*
- * KVM_DEV_ARM_VLPI_MIG_CAPS (read-only): a __u64 at kvm_device_attr.addr
- * receives what this host can do, as KVM_VLPI_MIG_CAP_* bits.
+ * KVM_DEV_ARM_VLPI_MIG_CAPS: a __u64 at kvm_device_attr.addr.
+ *   Read: what this host can do, as KVM_VLPI_MIG_CAP_* bits.
+ *   Write, on the destination before the VM first runs: the source's caps.
+ *   Refused with EOPNOTSUPP if this host cannot give a guarantee the source
+ *   gave (KVM_VLPI_MIG_CAPS_GUARANTEES), EINVAL for an unknown bit, EBUSY
+ *   once a vCPU has run.
  */
 #define KVM_DEV_ARM_VLPI_MIG_CAPS		0
+/*
+ * KVM_DEV_ARM_VLPI_MIG_POLICY (read, write): a __u64, what to do where a
+ * forwarded vLPI's pending state cannot be read (GICv4.0 not declared
+ * coherent). EINVAL for any other value.
+ */
+#define KVM_DEV_ARM_VLPI_MIG_POLICY		1
+/* Default. The save fails with EACCES rather than lose state */
+#define   KVM_VLPI_MIG_POLICY_STRICT		0
+/* Every forwarded vLPI is saved as pending: maybe spurious, never lost */
+#define   KVM_VLPI_MIG_POLICY_CONSERVATIVE	1
+/* Upstream's behaviour, everywhere: the module steps aside */
+#define   KVM_VLPI_MIG_POLICY_LEGACY		2
+/*
+ * KVM_DEV_ARM_VLPI_MIG_STATS (read-only): a struct kvm_vlpi_mig_stats at
+ * kvm_device_attr.addr, whose size the VMM sets to the size it knows (a
+ * multiple of 8, at least 8); the kernel fills as much as both know and
+ * sets size to that. EINVAL for a bad size or non-zero flags.
+ */
+#define KVM_DEV_ARM_VLPI_MIG_STATS		2
+
+struct kvm_vlpi_mig_stats {
+	__u32 size;
+	__u32 flags;
+	__u64 forwarded;	/* vLPIs forwarded now */
+	__u64 saved_pending;	/* forwarded vLPIs saved as pending */
+	__u64 restored;		/* restored states moved to the ITS */
+	__u64 kept;		/* pending states kept on unforward */
+	__u64 skipped;		/* not saved: no pending table (LPIs off) */
+	__u64 refused;		/* saves refused: state unreadable */
+	__u64 unforward_running; /* unforwarded with a vCPU running */
+};
 
 /* vLPIs are injected directly by a GICv4 (kvm-arm.vgic_v4_enable=1) */
 #define KVM_VLPI_MIG_CAP_DIRECT_INJECTION	_BITULL(0)
@@ -47,5 +82,11 @@
  * (in software, until forwarding is set up again)
  */
 #define KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD	_BITULL(5)
+
+/* The caps that promise something a destination must keep promising */
+#define KVM_VLPI_MIG_CAPS_GUARANTEES	(KVM_VLPI_MIG_CAP_SAVE |	\
+					 KVM_VLPI_MIG_CAP_RESTORE |	\
+					 KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD)
+#define KVM_VLPI_MIG_CAPS_ALL		(_BITULL(6) - 1)
 
 #endif /* _UAPI_VLPI_MIG_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vlpi-mig: the KVM_DEV_ARM_VGIC_GRP_VLPI_MIG attribute group of the
- * vGICv3 device (see uapi/vlpi_mig.h).
+ * vGICv3 device (see uapi/vlpi_mig.h and Documentation/vlpi-mig/uapi.rst).
  *
  * Called from kvm_device_ioctl() with no vGIC lock held.
  */
@@ -40,22 +40,127 @@ u64 vlpi_mig_caps(const struct vgic_mig_host_info *info,
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_caps);
 
-int vlpi_mig_get_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
+/**
+ * vlpi_mig_caps_check() - whether this host can take a VM from a source
+ * @source: the source's KVM_VLPI_MIG_CAP_* bits
+ * @host: this host's
+ *
+ * Return: 0; -EINVAL for a bit this module does not know; -EOPNOTSUPP if
+ * the source gave a guarantee (KVM_VLPI_MIG_CAPS_GUARANTEES) this host
+ * cannot.
+ */
+int vlpi_mig_caps_check(u64 source, u64 host)
+{
+	if (source & ~KVM_VLPI_MIG_CAPS_ALL)
+		return -EINVAL;
+	if (source & KVM_VLPI_MIG_CAPS_GUARANTEES & ~host)
+		return -EOPNOTSUPP;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_caps_check);
+
+static int vlpi_mig_set_caps(struct kvm *kvm, u64 __user *uaddr)
+{
+	u64 source;
+	int ret;
+
+	if (get_user(source, uaddr))
+		return -EFAULT;
+	if (kvm_vm_has_ran_once(kvm)) {
+		pr_info_ratelimited("VM %d: source caps refused: the VM has run\n",
+				    kvm->userspace_pid);
+		return -EBUSY;
+	}
+
+	ret = vlpi_mig_caps_check(source, vlpi_mig_host.caps);
+	if (ret == -EOPNOTSUPP)
+		pr_warn_ratelimited("VM %d: the source guaranteed %#llx, this host cannot: %#llx\n",
+				    kvm->userspace_pid,
+				    source & KVM_VLPI_MIG_CAPS_GUARANTEES,
+				    source & KVM_VLPI_MIG_CAPS_GUARANTEES &
+				    ~vlpi_mig_host.caps);
+	else if (ret)
+		pr_warn_ratelimited("VM %d: source caps %#llx: unknown bits %#llx\n",
+				    kvm->userspace_pid, source,
+				    source & ~KVM_VLPI_MIG_CAPS_ALL);
+	return ret;
+}
+
+static int vlpi_mig_get_stats(struct vlpi_mig_vm *vm,
+			      struct kvm_vlpi_mig_stats __user *ustats)
+{
+	const struct vlpi_mig_stats *c = &vm->stats;
+	struct kvm_vlpi_mig_stats st = {};
+	u32 size, flags;
+
+	if (get_user(size, &ustats->size) || get_user(flags, &ustats->flags))
+		return -EFAULT;
+	if (flags || size < 8 || size % 8)
+		return -EINVAL;
+
+	st.size = min_t(u32, size, sizeof(st));
+	st.forwarded = atomic64_read(&c->forwarded);
+	st.saved_pending = atomic64_read(&c->saved_pending);
+	st.restored = atomic64_read(&c->restored);
+	st.kept = atomic64_read(&c->kept);
+	st.skipped = atomic64_read(&c->skipped);
+	st.refused = atomic64_read(&c->refused);
+	st.unforward_running = atomic64_read(&c->unforward_running);
+
+	return copy_to_user(ustats, &st, st.size) ? -EFAULT : 0;
+}
+
+int vlpi_mig_set_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 {
 	u64 __user *uaddr = u64_to_user_ptr(attr->addr);
 	struct vlpi_mig_vm *vm;
-
-	if (attr->attr != KVM_DEV_ARM_VLPI_MIG_CAPS)
-		return -ENXIO;
+	u64 policy;
 
 	vm = vlpi_mig_vm_get(dev->kvm);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
 
-	return put_user(vlpi_mig_host.caps, uaddr);
+	switch (attr->attr) {
+	case KVM_DEV_ARM_VLPI_MIG_CAPS:
+		return vlpi_mig_set_caps(dev->kvm, uaddr);
+	case KVM_DEV_ARM_VLPI_MIG_POLICY:
+		if (get_user(policy, uaddr))
+			return -EFAULT;
+		if (policy > KVM_VLPI_MIG_POLICY_LEGACY)
+			return -EINVAL;
+		WRITE_ONCE(vm->policy, policy);
+		return 0;
+	}
+	return -ENXIO;
+}
+
+int vlpi_mig_get_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
+{
+	u64 __user *uaddr = u64_to_user_ptr(attr->addr);
+	struct vlpi_mig_vm *vm;
+
+	vm = vlpi_mig_vm_get(dev->kvm);
+	if (IS_ERR(vm))
+		return PTR_ERR(vm);
+
+	switch (attr->attr) {
+	case KVM_DEV_ARM_VLPI_MIG_CAPS:
+		return put_user(vlpi_mig_host.caps, uaddr);
+	case KVM_DEV_ARM_VLPI_MIG_POLICY:
+		return put_user(READ_ONCE(vm->policy), uaddr);
+	case KVM_DEV_ARM_VLPI_MIG_STATS:
+		return vlpi_mig_get_stats(vm, u64_to_user_ptr(attr->addr));
+	}
+	return -ENXIO;
 }
 
 int vlpi_mig_has_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 {
-	return attr->attr == KVM_DEV_ARM_VLPI_MIG_CAPS ? 0 : -ENXIO;
+	switch (attr->attr) {
+	case KVM_DEV_ARM_VLPI_MIG_CAPS:
+	case KVM_DEV_ARM_VLPI_MIG_POLICY:
+	case KVM_DEV_ARM_VLPI_MIG_STATS:
+		return 0;
+	}
+	return -ENXIO;
 }

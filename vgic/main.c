@@ -34,6 +34,7 @@ static struct dentry *vlpi_mig_debugfs;
 
 static const struct vgic_mig_ops vlpi_mig_ops = {
 	.attr_group	= KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
+	.set_attr	= vlpi_mig_set_attr,
 	.get_attr	= vlpi_mig_get_attr,
 	.has_attr	= vlpi_mig_has_attr,
 	.vm_destroy	= vlpi_mig_vm_destroy,

@@ -32,6 +32,7 @@
 
 #include <kvm/arm_vgic.h>
 
+#include "../uapi/vlpi_mig.h"
 #include "vlpi_mig.h"
 
 static void vlpi_mig_unlock_vcpus(struct kvm *kvm, unsigned long nr)
@@ -68,12 +69,15 @@ int vlpi_mig_forward(struct kvm *kvm, struct vgic_irq *irq)
 	bool moved = false;
 	int ret = 0;
 
-	if (!READ_ONCE(irq->pending_latch))
-		return 0;
-
 	vm = vlpi_mig_vm_get(kvm);
 	if (IS_ERR(vm))
 		return -ENOIOCTLCMD;
+	atomic64_inc(&vm->stats.forwarded);
+
+	if (READ_ONCE(vm->policy) == KVM_VLPI_MIG_POLICY_LEGACY)
+		return -ENOIOCTLCMD;
+	if (!READ_ONCE(irq->pending_latch))
+		return 0;
 
 	if (!vlpi_mig_trylock_vcpus(kvm)) {
 		pr_info_ratelimited("VM %d: vLPI %u forwarded while a vCPU runs: the vGIC moves its pending state\n",
@@ -111,7 +115,11 @@ bool vlpi_mig_unforward(struct kvm *kvm, struct vgic_irq *irq)
 	vm = vlpi_mig_vm_get(kvm);
 	if (IS_ERR(vm))
 		return false;
-	if (!vlpi_mig_state_readable(vlpi_mig_host.vpt_mode))
+	/* Not below 0 if forwarding predates the module */
+	atomic64_dec_if_positive(&vm->stats.forwarded);
+
+	if (vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
+				 READ_ONCE(vm->policy)) != VLPI_MIG_READ)
 		return false;
 
 	if (!vlpi_mig_trylock_vcpus(kvm)) {

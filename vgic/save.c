@@ -21,6 +21,7 @@
 
 #include <kvm/arm_vgic.h>
 
+#include "../uapi/vlpi_mig.h"
 #include "vlpi_mig.h"
 
 /* KVM's vGIC implements 16 INTID bits for LPIs (INTERRUPT_ID_BITS_ITS) */
@@ -37,6 +38,30 @@ bool vlpi_mig_state_readable(enum vlpi_mig_vpt_mode mode)
 	return mode == VLPI_MIG_VPT_DECLARED || mode == VLPI_MIG_VPT_GICV4_1;
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_state_readable);
+
+/**
+ * vlpi_mig_save_action() - what a save does with forwarded vLPIs
+ * @mode: the host's VPT access mode
+ * @policy: the VM's KVM_VLPI_MIG_POLICY_*
+ *
+ * Where the state can be read, it is, unless the VMM asked for upstream's
+ * behaviour; where it cannot, the policy says whether to save every vLPI
+ * as pending or to refuse.
+ *
+ * Return: the action.
+ */
+enum vlpi_mig_action vlpi_mig_save_action(enum vlpi_mig_vpt_mode mode,
+					  u64 policy)
+{
+	if (mode == VLPI_MIG_VPT_NONE || policy == KVM_VLPI_MIG_POLICY_LEGACY)
+		return VLPI_MIG_UPSTREAM;
+	if (vlpi_mig_state_readable(mode))
+		return VLPI_MIG_READ;
+	if (policy == KVM_VLPI_MIG_POLICY_CONSERVATIVE)
+		return VLPI_MIG_ALL_PENDING;
+	return VLPI_MIG_REFUSE;
+}
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_save_action);
 
 /**
  * vlpi_mig_pend_byte() - a pending-table byte with one LPI's bit updated
@@ -57,13 +82,19 @@ int vlpi_mig_save_begin(struct kvm *kvm)
 	struct vlpi_mig_vm *vm;
 	int ret;
 
-	if (!vlpi_mig_state_readable(vlpi_mig_host.vpt_mode) ||
-	    !kvm->arch.vgic.its_vm.nr_vpes)
+	if (!kvm->arch.vgic.its_vm.nr_vpes)
 		return 0;
 
 	vm = vlpi_mig_vm_get(kvm);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
+
+	vm->save_action = vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
+					       READ_ONCE(vm->policy));
+	if (vm->save_action == VLPI_MIG_UPSTREAM)
+		return 0;
+	if (vm->save_action != VLPI_MIG_READ)
+		return 1;
 
 	ret = vlpi_mig_vpt_open(kvm);
 	if (ret) {
@@ -76,7 +107,20 @@ int vlpi_mig_save_begin(struct kvm *kvm)
 
 void vlpi_mig_save_end(struct kvm *kvm)
 {
-	vlpi_mig_vpt_close(kvm);
+	struct vlpi_mig_vm *vm = vlpi_mig_vm_get(kvm);
+
+	/* save_begin() created it, and it lives as long as the VM */
+	if (!IS_ERR(vm) && vm->save_action == VLPI_MIG_READ)
+		vlpi_mig_vpt_close(kvm);
+}
+
+static void vlpi_mig_refused(struct kvm *kvm, struct vlpi_mig_vm *vm,
+			     const char *what, u32 intid)
+{
+	atomic64_inc(&vm->stats.refused);
+	pr_warn_ratelimited("VM %d: %s refused: LPI %u is forwarded, and its pending state cannot be read here (VPT access: %s, policy strict)\n",
+			    kvm->userspace_pid, what, intid,
+			    vlpi_mig_vpt_mode_name(vlpi_mig_host.vpt_mode));
 }
 
 /* As the vGIC does: a table write with no vCPU running, for the dirty log */
@@ -105,12 +149,24 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
 
-	ret = irq_get_irqchip_state(irq->host_irq, IRQCHIP_STATE_PENDING,
-				    &pending);
-	if (ret) {
-		pr_err("VM %d: vLPI %u (host IRQ %d): pending state unreadable: %d\n",
-		       kvm->userspace_pid, irq->intid, irq->host_irq, ret);
-		return ret;
+	switch (vm->save_action) {
+	case VLPI_MIG_READ:
+		ret = irq_get_irqchip_state(irq->host_irq,
+					    IRQCHIP_STATE_PENDING, &pending);
+		if (ret) {
+			pr_err("VM %d: vLPI %u (host IRQ %d): pending state unreadable: %d\n",
+			       kvm->userspace_pid, irq->intid, irq->host_irq,
+			       ret);
+			return ret;
+		}
+		break;
+	case VLPI_MIG_ALL_PENDING:
+		pending = true;
+		break;
+	default:
+		vlpi_mig_refused(kvm, vm, "save of the pending tables",
+				 irq->intid);
+		return -EACCES;
 	}
 	/* A latch set before forwarding was set up is pending too */
 	pending |= irq->pending_latch;
@@ -151,16 +207,20 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 
 int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 {
-	struct vlpi_mig_vm *vm;
+	struct vlpi_mig_vm *vm = vlpi_mig_vm_get(kvm);
 
-	if (vlpi_mig_state_readable(vlpi_mig_host.vpt_mode))
+	if (IS_ERR(vm))
+		return PTR_ERR(vm);
+
+	switch (vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
+				     READ_ONCE(vm->policy))) {
+	case VLPI_MIG_READ:
+	case VLPI_MIG_ALL_PENDING:
 		return 0;
-
-	vm = vlpi_mig_vm_get(kvm);
-	if (!IS_ERR(vm))
-		atomic64_inc(&vm->stats.refused);
-	pr_warn_ratelimited("VM %d: ITS save refused: LPI %u is forwarded, and its pending state cannot be read here (VPT access: %s)\n",
-			    kvm->userspace_pid, irq->intid,
-			    vlpi_mig_vpt_mode_name(vlpi_mig_host.vpt_mode));
-	return -EACCES;
+	case VLPI_MIG_REFUSE:
+		vlpi_mig_refused(kvm, vm, "ITS save", irq->intid);
+		return -EACCES;
+	default:
+		return -EACCES;		/* upstream's answer */
+	}
 }

@@ -35,6 +35,20 @@ struct vlpi_mig_host {
 extern struct vlpi_mig_host vlpi_mig_host;
 
 /**
+ * enum vlpi_mig_action - what the module does with forwarded vLPIs
+ * @VLPI_MIG_UPSTREAM: nothing: the vGIC behaves as upstream
+ * @VLPI_MIG_READ: read each vLPI's state from its coherent VPT
+ * @VLPI_MIG_ALL_PENDING: save every forwarded vLPI as pending, unread
+ * @VLPI_MIG_REFUSE: fail the save, the state being unreadable
+ */
+enum vlpi_mig_action {
+	VLPI_MIG_UPSTREAM,
+	VLPI_MIG_READ,
+	VLPI_MIG_ALL_PENDING,
+	VLPI_MIG_REFUSE,
+};
+
+/**
  * struct vlpi_mig_stats - what the module did for one VM
  * @saved_pending: forwarded vLPIs saved as pending
  * @skipped: forwarded vLPIs not saved, their redistributor having no
@@ -43,8 +57,10 @@ extern struct vlpi_mig_host vlpi_mig_host;
  * @restored: pending states moved to the ITS when forwarding was set up
  * @kept: pending states kept in software when forwarding was torn down
  * @unforward_running: forwarding torn down while a vCPU ran, so as upstream
+ * @forwarded: vLPIs forwarded now
  */
 struct vlpi_mig_stats {
+	atomic64_t forwarded;
 	atomic64_t saved_pending;
 	atomic64_t skipped;
 	atomic64_t refused;
@@ -58,12 +74,16 @@ struct vlpi_mig_stats {
  * @node: entry in the list of VMs, under vlpi_mig_vms_lock
  * @kvm: the VM; never dereferenced after vlpi_mig_vm_destroy()
  * @pid: the VM creator's pid, to tell VMs apart in debugfs
+ * @policy: KVM_VLPI_MIG_POLICY_*, set by the VMM at any time
+ * @save_action: what the save in progress does, fixed at its start
  * @stats: counters
  */
 struct vlpi_mig_vm {
 	struct list_head node;
 	struct kvm *kvm;
 	pid_t pid;
+	u64 policy;
+	enum vlpi_mig_action save_action;
 	struct vlpi_mig_stats stats;
 };
 
@@ -77,11 +97,15 @@ void vlpi_mig_vm_show(struct seq_file *m);
 /* attr.c */
 u64 vlpi_mig_caps(const struct vgic_mig_host_info *info,
 		  enum vlpi_mig_vpt_mode mode);
+int vlpi_mig_caps_check(u64 source, u64 host);
+int vlpi_mig_set_attr(struct kvm_device *dev, struct kvm_device_attr *attr);
 int vlpi_mig_get_attr(struct kvm_device *dev, struct kvm_device_attr *attr);
 int vlpi_mig_has_attr(struct kvm_device *dev, struct kvm_device_attr *attr);
 
 /* save.c */
 bool vlpi_mig_state_readable(enum vlpi_mig_vpt_mode mode);
+enum vlpi_mig_action vlpi_mig_save_action(enum vlpi_mig_vpt_mode mode,
+					  u64 policy);
 u8 vlpi_mig_pend_byte(u8 val, u8 bit, bool pending);
 int vlpi_mig_save_begin(struct kvm *kvm);
 int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq);

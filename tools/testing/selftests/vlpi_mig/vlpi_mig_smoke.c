@@ -95,8 +95,7 @@ static void with_module(void)
 
 	ret = __kvm_device_attr_set(v->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
 				    KVM_DEV_ARM_VLPI_MIG_CAPS, &caps);
-	ksft_test_result(ret == -1 && errno == ENXIO,
-			 "CAPS is read-only: SET is ENXIO\n");
+	ksft_test_result(!ret, "this host's own CAPS, written before the VM runs, are accepted\n");
 
 	upstream_attrs_unchanged(v);
 
