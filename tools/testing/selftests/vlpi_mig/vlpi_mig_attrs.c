@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vlpi_mig_attrs - every attribute of KVM_DEV_ARM_VGIC_GRP_VLPI_MIG, and
+ * bad input to each: unknown attributes, wrong sizes and pointers, invalid
+ * values, and writes after the VM has run where those are forbidden.
+ *
+ * Run with the module loaded; CAPS validation refuses a missing guarantee
+ * only on a host that lacks one (vpt_coherent=0), and says so elsewhere.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "ucall_common.h"
+#include "vgic.h"
+
+#include "vlpi_mig_util.h"
+
+#define GRP	KVM_DEV_ARM_VGIC_GRP_VLPI_MIG
+#define BAD_PTR	((void *)8)
+
+static void guest_code(void)
+{
+	GUEST_SYNC(1);
+	GUEST_DONE();
+}
+
+static int get(struct vlpi_vm *v, uint64_t attr, void *val)
+{
+	return __kvm_device_attr_get(v->gic_fd, GRP, attr, val) ? errno : 0;
+}
+
+static int set(struct vlpi_vm *v, uint64_t attr, void *val)
+{
+	return __kvm_device_attr_set(v->gic_fd, GRP, attr, val) ? errno : 0;
+}
+
+static void test_has_attr(struct vlpi_vm *v)
+{
+	bool ok = !__kvm_has_device_attr(v->gic_fd, GRP, KVM_DEV_ARM_VLPI_MIG_CAPS) &&
+		  !__kvm_has_device_attr(v->gic_fd, GRP, KVM_DEV_ARM_VLPI_MIG_POLICY) &&
+		  !__kvm_has_device_attr(v->gic_fd, GRP, KVM_DEV_ARM_VLPI_MIG_STATS);
+
+	ksft_test_result(ok, "HAS_DEVICE_ATTR answers for CAPS, POLICY, STATS\n");
+	ksft_test_result(__kvm_has_device_attr(v->gic_fd, GRP, 99) &&
+			 errno == ENXIO && get(v, 99, &ok) == ENXIO &&
+			 set(v, 99, &ok) == ENXIO,
+			 "an unknown attribute is ENXIO for HAS, GET and SET\n");
+}
+
+static void test_policy(struct vlpi_vm *v)
+{
+	uint64_t p = ~0ull, bad = KVM_VLPI_MIG_POLICY_LEGACY + 1;
+	bool ok;
+
+	ksft_test_result(!get(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p) &&
+			 p == KVM_VLPI_MIG_POLICY_STRICT,
+			 "POLICY defaults to strict (%lu)\n", (unsigned long)p);
+
+	ok = true;
+	for (uint64_t want = 0; want <= KVM_VLPI_MIG_POLICY_LEGACY; want++)
+		ok &= !set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &want) &&
+		      !get(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p) && p == want;
+	ksft_test_result(ok, "POLICY reads back strict, conservative, legacy\n");
+
+	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &bad) == EINVAL &&
+			 !get(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p) &&
+			 p == KVM_VLPI_MIG_POLICY_LEGACY,
+			 "an invalid POLICY is EINVAL and changes nothing\n");
+	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, BAD_PTR) == EFAULT &&
+			 get(v, KVM_DEV_ARM_VLPI_MIG_POLICY, BAD_PTR) == EFAULT,
+			 "POLICY through a bad pointer is EFAULT\n");
+	p = KVM_VLPI_MIG_POLICY_STRICT;
+	set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p);
+}
+
+static void test_stats(struct vlpi_vm *v)
+{
+	struct {
+		struct kvm_vlpi_mig_stats st;
+		uint64_t future[2];
+	} big;
+	struct kvm_vlpi_mig_stats st;
+
+	memset(&st, 0xff, sizeof(st));
+	st.size = sizeof(st);
+	st.flags = 0;
+	ksft_test_result(!get(v, KVM_DEV_ARM_VLPI_MIG_STATS, &st) &&
+			 st.size == sizeof(st) && st.forwarded == 0 &&
+			 st.saved_pending == 0 && st.refused == 0,
+			 "STATS of a new VM: size %u, all zero\n", st.size);
+
+	memset(&big, 0xff, sizeof(big));
+	big.st.size = sizeof(big);
+	big.st.flags = 0;
+	ksft_test_result(!get(v, KVM_DEV_ARM_VLPI_MIG_STATS, &big) &&
+			 big.st.size == sizeof(st) && big.future[0] == ~0ull,
+			 "STATS from a newer VMM: only what the kernel knows is written\n");
+
+	memset(&st, 0xff, sizeof(st));
+	st.size = 8;
+	st.flags = 0;
+	ksft_test_result(!get(v, KVM_DEV_ARM_VLPI_MIG_STATS, &st) &&
+			 st.size == 8 && st.forwarded == ~0ull,
+			 "STATS from an older VMM: only the header is written\n");
+
+	st.size = 4;
+	ksft_test_result(get(v, KVM_DEV_ARM_VLPI_MIG_STATS, &st) == EINVAL,
+			 "STATS with size 4 is EINVAL\n");
+	st.size = 12;
+	ksft_test_result(get(v, KVM_DEV_ARM_VLPI_MIG_STATS, &st) == EINVAL,
+			 "STATS with size 12 is EINVAL\n");
+	st.size = sizeof(st);
+	st.flags = 1;
+	ksft_test_result(get(v, KVM_DEV_ARM_VLPI_MIG_STATS, &st) == EINVAL,
+			 "STATS with non-zero flags is EINVAL\n");
+	ksft_test_result(get(v, KVM_DEV_ARM_VLPI_MIG_STATS, BAD_PTR) == EFAULT,
+			 "STATS into a bad pointer is EFAULT\n");
+	st.flags = 0;
+	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_STATS, &st) == ENXIO,
+			 "STATS is read-only: SET is ENXIO\n");
+}
+
+static void test_caps(struct vlpi_vm *v, uint64_t host)
+{
+	uint64_t src = host, lacking = KVM_VLPI_MIG_CAPS_GUARANTEES & ~host;
+
+	ksft_test_result(!set(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &src),
+			 "the destination accepts its own CAPS before running\n");
+	src = host | (1ull << 40);
+	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &src) == EINVAL,
+			 "CAPS with an unknown bit is EINVAL\n");
+	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_CAPS, BAD_PTR) == EFAULT,
+			 "CAPS from a bad pointer is EFAULT\n");
+	if (lacking) {
+		src = host | lacking;
+		ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &src) ==
+				 EOPNOTSUPP,
+				 "a source guarantee this host lacks (%#lx) is EOPNOTSUPP\n",
+				 (unsigned long)lacking);
+	} else {
+		ksft_test_result_skip("this host gives every guarantee: nothing to refuse\n");
+	}
+}
+
+static void test_after_run(struct vlpi_vm *v, uint64_t host)
+{
+	uint64_t p = KVM_VLPI_MIG_POLICY_CONSERVATIVE;
+
+	vlpi_run_to_sync(v->vcpus[0], 1);
+	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &host) == EBUSY,
+			 "CAPS written after the VM has run is EBUSY\n");
+	ksft_test_result(!set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p),
+			 "POLICY may still change after the VM has run\n");
+}
+
+int main(int argc, char *argv[])
+{
+	struct vlpi_vm *v;
+	uint64_t host;
+
+	if (!vlpi_mig_test_start(argc, argv))
+		ksft_exit_skip("the attributes need the module (-m)\n");
+	ksft_set_plan(20);
+
+	v = vlpi_vm_create(1, guest_code);
+	TEST_ASSERT(!get(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &host), "read CAPS");
+	ksft_print_msg("host caps %#lx\n", (unsigned long)host);
+
+	test_has_attr(v);
+	test_policy(v);
+	test_stats(v);
+	test_caps(v, host);
+	test_after_run(v, host);
+
+	vlpi_vm_free(v);
+	ksft_finished();
+}

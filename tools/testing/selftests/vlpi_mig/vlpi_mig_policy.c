@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vlpi_mig_policy - every KVM_DEV_ARM_VLPI_MIG_POLICY in this host's mode.
+ *
+ * For each policy, a fresh VM with two edu MSIs forwarded as vLPIs, 8192
+ * pending (raised by the device, the guest masked) and 8193 not, is saved
+ * with ITS_SAVE_TABLES and SAVE_PENDING_TABLES. What must come out depends
+ * on whether this host can read a VPT (vpt_coherent=1 on the bed) or not
+ * (vpt_coherent=0, as real GICv4.0):
+ *
+ *                   readable                  unreadable
+ *   strict          both saves ok, accurate   both saves EACCES, counted
+ *   conservative    both saves ok, accurate   both ok, 8192 and 8193 pending
+ *   legacy          ITS save EACCES and 8192 lost, as upstream, in both
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
+#include "vgic.h"
+
+#include "vfio_edu.h"
+#include "vlpi_its.h"
+#include "vlpi_migrate.h"
+#include "vlpi_mig_util.h"
+
+static const struct {
+	const char *bdf;
+	struct vlpi_msi msi;
+	uint32_t intid;
+} lpis[] = {
+	{ "0000:00:02.0", { 0x10, 0 }, 8192 },	/* pending */
+	{ "0000:00:03.0", { 0x11, 0 }, 8193 },	/* not pending */
+};
+
+#define NR_LPIS		ARRAY_SIZE(lpis)
+
+static const char * const policy_names[] = { "strict", "conservative", "legacy" };
+
+struct expect {
+	int its_err, pend_err;
+	bool bit[NR_LPIS];
+	uint64_t refused;
+};
+
+/* [readable][policy] */
+static const struct expect expected[2][3] = {
+	[0] = {
+		[KVM_VLPI_MIG_POLICY_STRICT]       = { EACCES, EACCES, { 0, 0 }, 2 },
+		[KVM_VLPI_MIG_POLICY_CONSERVATIVE] = { 0, 0, { 1, 1 }, 0 },
+		[KVM_VLPI_MIG_POLICY_LEGACY]       = { EACCES, 0, { 0, 0 }, 0 },
+	},
+	[1] = {
+		[KVM_VLPI_MIG_POLICY_STRICT]       = { 0, 0, { 1, 0 }, 0 },
+		[KVM_VLPI_MIG_POLICY_CONSERVATIVE] = { 0, 0, { 1, 0 }, 0 },
+		[KVM_VLPI_MIG_POLICY_LEGACY]       = { EACCES, 0, { 0, 0 }, 0 },
+	},
+};
+
+static void guest_code(void)
+{
+	unsigned int i;
+
+	local_irq_disable();
+	vlpi_guest_gic_init();
+	vlpi_guest_its_init();
+	for (i = 0; i < NR_LPIS; i++) {
+		vlpi_guest_map_device(lpis[i].msi.devid, i);
+		vlpi_guest_map_event(lpis[i].msi.devid, lpis[i].msi.eventid, 0,
+				     lpis[i].intid);
+	}
+	vlpi_guest_invall();
+	GUEST_SYNC(1);
+	GUEST_DONE();
+}
+
+static void run_policy(uint64_t policy, bool readable, struct edu *edus,
+		       int *efds)
+{
+	const struct expect *e = &expected[readable][policy];
+	struct kvm_vlpi_mig_stats st = { .size = sizeof(st) };
+	struct vlpi_msi msis[NR_LPIS];
+	struct vlpi_vm *v;
+	bool bits_ok = true;
+	int its_err, pend_err;
+	unsigned int i;
+	uint8_t *table;
+
+	v = vlpi_its_vm_create(1, guest_code);
+	kvm_device_attr_set(v->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
+			    KVM_DEV_ARM_VLPI_MIG_POLICY, &policy);
+	vlpi_run_to_sync(v->vcpus[0], 1);
+
+	for (i = 0; i < NR_LPIS; i++)
+		msis[i] = lpis[i].msi;
+	vlpi_route_msis(v, msis, NR_LPIS);
+	for (i = 0; i < NR_LPIS; i++)
+		vlpi_irqfd(v, i, efds[i], true);
+	edu_raise(&edus[0], 1);
+
+	its_err = vlpi_save_its_tables(v);
+	pend_err = vlpi_save_pending_tables(v);
+	table = vlpi_pend_table(v, 0);
+	for (i = 0; i < NR_LPIS; i++)
+		bits_ok &= vlpi_pend_bit(table, lpis[i].intid) == e->bit[i];
+	kvm_device_attr_get(v->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
+			    KVM_DEV_ARM_VLPI_MIG_STATS, &st);
+
+	ksft_test_result(its_err == e->its_err && pend_err == e->pend_err &&
+			 bits_ok && st.refused == e->refused,
+			 "%s, %s: ITS save %s, pending save %s, saved bits %d %d, refused %lu\n",
+			 readable ? "readable" : "unreadable",
+			 policy_names[policy],
+			 its_err ? strerror(its_err) : "ok",
+			 pend_err ? strerror(pend_err) : "ok",
+			 vlpi_pend_bit(table, lpis[0].intid),
+			 vlpi_pend_bit(table, lpis[1].intid),
+			 (unsigned long)st.refused);
+
+	for (i = 0; i < NR_LPIS; i++)
+		vlpi_irqfd(v, i, efds[i], false);
+	edu_ack(&edus[0], 1);
+	vlpi_vm_free(v);
+}
+
+int main(int argc, char *argv[])
+{
+	struct edu edus[NR_LPIS];
+	int efds[NR_LPIS];
+	uint64_t caps, policy;
+	struct vlpi_vm *probe;
+	unsigned int i;
+	bool readable;
+
+	if (!vlpi_mig_test_start(argc, argv))
+		ksft_exit_skip("the policies need the module (-m)\n");
+	for (i = 0; i < NR_LPIS; i++) {
+		if (!edu_open(&edus[i], lpis[i].bdf))
+			ksft_exit_skip("%s is not bound to vfio-pci\n",
+				       lpis[i].bdf);
+		efds[i] = eventfd(0, EFD_NONBLOCK);
+		TEST_ASSERT(efds[i] >= 0, "eventfd");
+		edu_enable_msi(&edus[i], efds[i]);
+	}
+
+	probe = vlpi_vm_create(1, guest_code);
+	kvm_device_attr_get(probe->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
+			    KVM_DEV_ARM_VLPI_MIG_CAPS, &caps);
+	vlpi_vm_free(probe);
+	readable = caps & KVM_VLPI_MIG_CAP_SAVE;
+	ksft_print_msg("host caps %#lx: vLPI state %sreadable\n",
+		       (unsigned long)caps, readable ? "" : "un");
+
+	ksft_set_plan(3);
+	for (policy = 0; policy <= KVM_VLPI_MIG_POLICY_LEGACY; policy++)
+		run_policy(policy, readable, edus, efds);
+
+	for (i = 0; i < NR_LPIS; i++) {
+		edu_close(&edus[i]);
+		close(efds[i]);
+	}
+	ksft_finished();
+}
