@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # make check: static checks on the host, then every test in the emulated
-# GICv4 host (initramfs/plans/check.plan), then the kernel console read for
-# anything that must never happen. Ends with "N passed, N failed[, N
+# GICv4 host (initramfs/plans/check.plan), then a shorter run with direct
+# injection off (initramfs/plans/nodirect.plan), then both kernel consoles
+# read for anything that must never happen. Ends with "N passed, N failed[, N
 # skipped]" and exits non-zero on any failure or missing result.
 set -u
 
@@ -24,30 +25,46 @@ console=$out/check/console.log
 touch "$results" "$console"
 grep -E '^(not )?ok ' "$results" | sed 's/^/  /'
 
+echo "check: booting it again with direct injection off (plan: nodirect)"
+VLPI_V4=0 "$top/scripts/run-bed.sh" nodirect || bed_ok=0
+results2=$out/nodirect/results.tap
+console2=$out/nodirect/console.log
+touch "$results2" "$console2"
+grep -E '^(not )?ok ' "$results2" | sed 's/^/  /'
+
 # The console: no oops, WARN, BUG, lockdep or KASAN report; the lines the
 # bed must show
+bad='(Oops|BUG:|WARNING:|Kernel panic|Unable to handle|Internal error|Call trace:|KASAN|UBSAN|suspected memory leak|possible (circular|recursive) locking|suspicious RCU usage|INFO: task .* blocked)'
+n=0
+clean() {
+	n=$((n + 1))
+	if grep -Eq "$bad" "$1"; then
+		echo "not ok $n $2 console is free of oops, WARN, BUG and lock reports"
+		grep -E -m 20 -A 12 "$bad" "$1" | sed 's/^/    # /'
+	else
+		echo "ok $n $2 console is free of oops, WARN, BUG and lock reports"
+	fi
+}
+shows() {
+	local line
+	n=$((n + 1))
+	line=$(grep -E -m 1 "$2" "$1")
+	if [ -n "$line" ]; then
+		echo "ok $n console shows: ${line#*] }"
+	else
+		echo "not ok $n console lacks /$2/"
+	fi
+}
 {
 	echo "TAP version 13"
-	echo "1..4"
-	n=1
-	bad='(Oops|BUG:|WARNING:|Kernel panic|Unable to handle|Internal error|Call trace:|KASAN|UBSAN|suspected memory leak|possible (circular|recursive) locking|suspicious RCU usage|INFO: task .* blocked)'
-	if grep -Eq "$bad" "$console"; then
-		echo "not ok $n console is free of oops, WARN, BUG and lock reports"
-		grep -E -m 20 -A 12 "$bad" "$console" | sed 's/^/    # /'
-	else
-		echo "ok $n console is free of oops, WARN, BUG and lock reports"
-	fi
-	for want in "kvm \[[0-9]+\]: GICv4 support enabled" \
-		    "ITS: Enabling GICv4 support" \
-		    "vlpi_mig: loaded: "; do
-		n=$((n + 1))
-		line=$(grep -E -m 1 "$want" "$console")
-		if [ -n "$line" ]; then
-			echo "ok $n console shows: ${line#*] }"
-		else
-			echo "not ok $n console lacks /$want/"
-		fi
-	done
+	echo "1..7"
+	clean "$console" check
+	shows "$console" "kvm \[[0-9]+\]: GICv4 support enabled"
+	shows "$console" "ITS: Enabling GICv4 support"
+	shows "$console" "vlpi_mig: loaded: "
+	clean "$console2" nodirect
+	shows "$console2" "kvm \[[0-9]+\]: GICv4 support disabled"
+	shows "$console2" "vlpi_mig: loaded: .*direct injection off"
 } >"$out/console.tap"
 grep -E '^(not )?ok ' "$out/console.tap" | sed 's/^/  /'
 
@@ -55,14 +72,15 @@ sum() { awk -v need_marker="$2" -f "$top/scripts/ktap-summary.awk" "$1"; }
 read -r p1 f1 s1 < <(sum "$out/lint.tap" "")
 read -r p2 f2 s2 < <(sum "$results" "# vlpi-mig: plan complete")
 read -r p3 f3 s3 < <(sum "$out/console.tap" "")
-passed=$((p1 + p2 + p3))
-failed=$((f1 + f2 + f3 + (1 - bed_ok)))
-skipped=$((s1 + s2 + s3))
+read -r p4 f4 s4 < <(sum "$results2" "# vlpi-mig: plan complete")
+passed=$((p1 + p2 + p3 + p4))
+failed=$((f1 + f2 + f3 + f4 + (1 - bed_ok)))
+skipped=$((s1 + s2 + s3 + s4))
 
 if [ "$failed" != 0 ]; then
 	echo "check: FAILED; details in build/out/{lint.tap,check/results.tap,check/console.log}"
 	grep -h -E -B2 -A30 '^ *not ok ' "$out/lint.tap" "$results" \
-		"$out/console.tap" | head -100
+		"$results2" "$out/console.tap" | head -100
 	tail -n 15 "$console" | sed 's/^/  console: /'
 fi
 echo "check: $(($(date +%s) - start))s on the bed and checks"

@@ -5,6 +5,9 @@
 #
 #   scripts/run-bed.sh PLAN
 #
+# VLPI_V4=0 boots the host with GICv4 direct injection off
+# (kvm-arm.vgic_v4_enable=0); it is on by default.
+#
 # Packs /init, the plans, the modules and the selftests into an
 # initramfs, boots the built kernel under qemu-system-aarch64 (TCG, GICv4,
 # the edu device), and leaves build/out/PLAN/console.log (the kernel
@@ -18,6 +21,7 @@ out=$top/build/out/$plan
 stage=$top/build/initramfs
 image=$top/build/kernel/arch/arm64/boot/Image
 timeout=${VLPI_BED_TIMEOUT:-1500}
+v4=${VLPI_V4:-1}
 
 [ -f "$top/initramfs/plans/$plan.plan" ] || { echo "run-bed: no plan initramfs/plans/$plan.plan" >&2; exit 2; }
 
@@ -42,7 +46,7 @@ timeout -k 10 "$timeout" qemu-system-aarch64 \
 	-device virtio-serial-device \
 	-chardev file,id=results,path="$out/results.tap" \
 	-device virtconsole,chardev=results \
-	-append "console=ttyAMA0 kvm-arm.vgic_v4_enable=1 vfio.enable_unsafe_noiommu_mode=1 panic=-1 VLPI_PLAN=$plan" \
+	-append "console=ttyAMA0 kvm-arm.vgic_v4_enable=$v4 vfio.enable_unsafe_noiommu_mode=1 panic=-1 VLPI_PLAN=$plan" \
 	</dev/null >"$out/console.log" 2>&1 || rc=$?
 echo "run-bed: $plan: QEMU ran $(($(date +%s) - start))s"
 

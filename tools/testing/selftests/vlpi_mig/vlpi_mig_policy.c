@@ -4,14 +4,16 @@
  *
  * For each policy, a fresh VM with two edu MSIs forwarded as vLPIs, 8192
  * pending (raised by the device, the guest masked) and 8193 not, is saved
- * with ITS_SAVE_TABLES and SAVE_PENDING_TABLES. What must come out depends
- * on whether this host can read a VPT (vpt_coherent=1 on the bed) or not
- * (vpt_coherent=0, as real GICv4.0):
+ * with ITS_SAVE_TABLES and SAVE_PENDING_TABLES. What must come out
+ * depends on the host's mode: direct injection off
+ * (kvm-arm.vgic_v4_enable=0: the MSIs then arrive through the irqfds as
+ * software LPIs), a VPT that can be read (vpt_coherent=1 on the bed), or
+ * one that cannot (vpt_coherent=0, as on real GICv4.0):
  *
- *                   readable                  unreadable
- *   strict          both saves ok, accurate   both saves EACCES, counted
- *   conservative    both saves ok, accurate   both ok, 8192 and 8193 pending
- *   legacy          ITS save EACCES and 8192 lost, as upstream, in both
+ *                  no direct inj.  readable          unreadable
+ *   strict         vGIC saves      ok, accurate      both saves EACCES
+ *   conservative   vGIC saves      ok, accurate      ok, 8192, 8193 pending
+ *   legacy         vGIC saves      ITS save EACCES and 8192 lost (upstream)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,14 +52,23 @@ struct expect {
 	uint64_t refused;
 };
 
-/* [readable][policy] */
-static const struct expect expected[2][3] = {
-	[0] = {
+enum mode { NO_DIRECT, UNREADABLE, READABLE };
+static const char * const mode_names[] = { "no direct injection", "unreadable",
+					   "readable" };
+
+/* [mode][policy] */
+static const struct expect expected[3][3] = {
+	[NO_DIRECT] = {
+		[KVM_VLPI_MIG_POLICY_STRICT]       = { 0, 0, { 1, 0 }, 0 },
+		[KVM_VLPI_MIG_POLICY_CONSERVATIVE] = { 0, 0, { 1, 0 }, 0 },
+		[KVM_VLPI_MIG_POLICY_LEGACY]       = { 0, 0, { 1, 0 }, 0 },
+	},
+	[UNREADABLE] = {
 		[KVM_VLPI_MIG_POLICY_STRICT]       = { EACCES, EACCES, { 0, 0 }, 2 },
 		[KVM_VLPI_MIG_POLICY_CONSERVATIVE] = { 0, 0, { 1, 1 }, 0 },
 		[KVM_VLPI_MIG_POLICY_LEGACY]       = { EACCES, 0, { 0, 0 }, 0 },
 	},
-	[1] = {
+	[READABLE] = {
 		[KVM_VLPI_MIG_POLICY_STRICT]       = { 0, 0, { 1, 0 }, 0 },
 		[KVM_VLPI_MIG_POLICY_CONSERVATIVE] = { 0, 0, { 1, 0 }, 0 },
 		[KVM_VLPI_MIG_POLICY_LEGACY]       = { EACCES, 0, { 0, 0 }, 0 },
@@ -81,10 +92,23 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-static void run_policy(uint64_t policy, bool readable, struct edu *edus,
+/* Without direct injection the MSI is injected by the irqfd, later */
+static void wait_pending(struct vlpi_vm *v, uint32_t intid)
+{
+	bool p = false, hw;
+	int i;
+
+	for (i = 0; i < 200 && !p; i++) {
+		usleep(10000);
+		vgic_lpi_state(v->vm, intid, &p, &hw);
+	}
+	TEST_ASSERT(p, "LPI %u never became pending", intid);
+}
+
+static void run_policy(uint64_t policy, enum mode mode, struct edu *edus,
 		       int *efds)
 {
-	const struct expect *e = &expected[readable][policy];
+	const struct expect *e = &expected[mode][policy];
 	struct kvm_vlpi_mig_stats st = { .size = sizeof(st) };
 	struct vlpi_msi msis[NR_LPIS];
 	struct vlpi_vm *v;
@@ -104,6 +128,8 @@ static void run_policy(uint64_t policy, bool readable, struct edu *edus,
 	for (i = 0; i < NR_LPIS; i++)
 		vlpi_irqfd(v, i, efds[i], true);
 	edu_raise(&edus[0], 1);
+	if (mode == NO_DIRECT)
+		wait_pending(v, lpis[0].intid);
 
 	its_err = vlpi_save_its_tables(v);
 	pend_err = vlpi_save_pending_tables(v);
@@ -116,8 +142,7 @@ static void run_policy(uint64_t policy, bool readable, struct edu *edus,
 	ksft_test_result(its_err == e->its_err && pend_err == e->pend_err &&
 			 bits_ok && st.refused == e->refused,
 			 "%s, %s: ITS save %s, pending save %s, saved bits %d %d, refused %lu\n",
-			 readable ? "readable" : "unreadable",
-			 policy_names[policy],
+			 mode_names[mode], policy_names[policy],
 			 its_err ? strerror(its_err) : "ok",
 			 pend_err ? strerror(pend_err) : "ok",
 			 vlpi_pend_bit(table, lpis[0].intid),
@@ -137,7 +162,7 @@ int main(int argc, char *argv[])
 	uint64_t caps, policy;
 	struct vlpi_vm *probe;
 	unsigned int i;
-	bool readable;
+	enum mode mode;
 
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("the policies need the module (-m)\n");
@@ -154,13 +179,14 @@ int main(int argc, char *argv[])
 	kvm_device_attr_get(probe->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
 			    KVM_DEV_ARM_VLPI_MIG_CAPS, &caps);
 	vlpi_vm_free(probe);
-	readable = caps & KVM_VLPI_MIG_CAP_SAVE;
-	ksft_print_msg("host caps %#lx: vLPI state %sreadable\n",
-		       (unsigned long)caps, readable ? "" : "un");
+	mode = !(caps & KVM_VLPI_MIG_CAP_DIRECT_INJECTION) ? NO_DIRECT :
+	       caps & KVM_VLPI_MIG_CAP_SAVE ? READABLE : UNREADABLE;
+	ksft_print_msg("host caps %#lx: %s\n", (unsigned long)caps,
+		       mode_names[mode]);
 
 	ksft_set_plan(3);
 	for (policy = 0; policy <= KVM_VLPI_MIG_POLICY_LEGACY; policy++)
-		run_policy(policy, readable, edus, efds);
+		run_policy(policy, mode, edus, efds);
 
 	for (i = 0; i < NR_LPIS; i++) {
 		edu_close(&edus[i]);
