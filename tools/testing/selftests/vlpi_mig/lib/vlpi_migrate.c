@@ -136,17 +136,14 @@ static uint64_t vcpu_mpidr_attr(struct kvm_vcpu *vcpu)
 	return ((mpidr & 0xffffff) | ((mpidr >> 8) & 0xff000000)) << 32;
 }
 
-static void copy_attr32(int dst_fd, int src_fd, uint32_t group, uint64_t attr)
+/*
+ * KVM reads and writes only the attribute's own width (32 bits for the
+ * distributor and redistributor, 64 for the rest); a zeroed u64 holds
+ * either on this little-endian host.
+ */
+static void copy_attr(int dst_fd, int src_fd, uint32_t group, uint64_t attr)
 {
-	uint32_t val;
-
-	kvm_device_attr_get(src_fd, group, attr, &val);
-	kvm_device_attr_set(dst_fd, group, attr, &val);
-}
-
-static void copy_attr64(int dst_fd, int src_fd, uint32_t group, uint64_t attr)
-{
-	uint64_t val;
+	uint64_t val = 0;
 
 	kvm_device_attr_get(src_fd, group, attr, &val);
 	kvm_device_attr_set(dst_fd, group, attr, &val);
@@ -167,28 +164,28 @@ int vlpi_migrate_state(struct vlpi_vm *dst, struct vlpi_vm *src)
 		uint64_t mpidr = vcpu_mpidr_attr(src->vcpus[cpu]);
 
 		for (i = 0; i < ARRAY_SIZE(icc_regs); i++)
-			copy_attr64(dst->gic_fd, src->gic_fd,
-				    KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS,
-				    mpidr | icc_regs[i]);
+			copy_attr(dst->gic_fd, src->gic_fd,
+				  KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS,
+				  mpidr | icc_regs[i]);
 	}
-	copy_attr32(dst->gic_fd, src->gic_fd, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0);
+	copy_attr(dst->gic_fd, src->gic_fd, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 0);
 	for (cpu = 0; cpu < src->nr_vcpus; cpu++) {
 		uint64_t mpidr = vcpu_mpidr_attr(src->vcpus[cpu]);
 
 		for (i = 0; i < ARRAY_SIZE(gicr_regs); i++)
-			copy_attr32(dst->gic_fd, src->gic_fd,
-				    KVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
-				    mpidr | gicr_regs[i]);
+			copy_attr(dst->gic_fd, src->gic_fd,
+				  KVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
+				  mpidr | gicr_regs[i]);
 	}
 
 	/* c) the ITS base address was given when @dst was created */
 
 	/* d) the ITS: registers but CTLR, its tables, then CTLR */
 	for (i = 0; i < ARRAY_SIZE(gits_regs); i++)
-		copy_attr64(dst->its_fd, src->its_fd,
-			    KVM_DEV_ARM_VGIC_GRP_ITS_REGS, gits_regs[i]);
+		copy_attr(dst->its_fd, src->its_fd,
+			  KVM_DEV_ARM_VGIC_GRP_ITS_REGS, gits_regs[i]);
 	ret = ctrl(dst->its_fd, KVM_DEV_ARM_ITS_RESTORE_TABLES);
-	copy_attr64(dst->its_fd, src->its_fd, KVM_DEV_ARM_VGIC_GRP_ITS_REGS,
-		    GITS_REG_CTLR);
+	copy_attr(dst->its_fd, src->its_fd, KVM_DEV_ARM_VGIC_GRP_ITS_REGS,
+		  GITS_REG_CTLR);
 	return ret;
 }
