@@ -41,9 +41,6 @@
 
 #include "vpt.h"
 
-/* KVM's vITS implements 16 INTID bits (INTERRUPT_ID_BITS_ITS) */
-#define VLPI_MIG_VINTID_BITS	16
-
 /* vPEs whose VPT is coherent, by vpe_id */
 static DEFINE_XARRAY(vlpi_mig_coherent_vpes);
 
@@ -86,7 +83,7 @@ VISIBLE_IF_KUNIT int vlpi_mig_get_pending(struct its_vpe *vpe, u32 vintid,
 
 	if (xa_load(&vlpi_mig_coherent_vpes, vpe->vpe_id) != vpe)
 		return -EACCES;
-	if (vintid >= BIT(VLPI_MIG_VINTID_BITS))
+	if (vintid >= BIT(VLPI_MIG_VITS_IDBITS))
 		return -ERANGE;
 
 	vpt = page_address(vpe->vpt_page);

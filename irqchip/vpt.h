@@ -8,6 +8,9 @@
 
 #include <linux/types.h>
 
+/* KVM's vGIC implements 16 INTID bits for LPIs (INTERRUPT_ID_BITS_ITS) */
+#define VLPI_MIG_VITS_IDBITS	16
+
 struct its_vpe;
 struct kvm;
 struct vgic_mig_host_info;

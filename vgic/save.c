@@ -24,9 +24,6 @@
 #include "../uapi/vlpi_mig.h"
 #include "vlpi_mig.h"
 
-/* KVM's vGIC implements 16 INTID bits for LPIs (INTERRUPT_ID_BITS_ITS) */
-#define VLPI_MIG_VGIC_IDBITS	16
-
 /**
  * vlpi_mig_state_readable() - whether vLPI state can be read in a mode
  * @mode: the VPT access mode
@@ -174,7 +171,7 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	ret = -ENOENT;
 	if (vcpu)
 		ret = vlpi_mig_pendtable_locate(vcpu->arch.vgic_cpu.pendbaser,
-						irq->intid, VLPI_MIG_VGIC_IDBITS,
+						irq->intid, VLPI_MIG_VITS_IDBITS,
 						&gpa, &bit);
 	if (ret == -ENOENT) {
 		/* No pending table to write to: never guess one */
