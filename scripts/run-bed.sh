@@ -18,7 +18,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 plan=${1:?usage: run-bed.sh PLAN}
 out=$top/build/out/$plan
-stage=$top/build/initramfs
+stage=$top/build/initramfs/$plan
 image=$top/build/kernel/arch/arm64/boot/Image
 timeout=${VLPI_BED_TIMEOUT:-1500}
 v4=${VLPI_V4:-1}
