@@ -24,14 +24,26 @@
  *    that for every vPE before the window opens; the CPUs never write a
  *    VPT, so nothing can make a line stale again until the window closes.
  *
+ * Unforward reads one vLPI with interrupts off (under the LPI's irq_lock,
+ * possibly under kvm->irqfds.lock), where no vPE can be unmapped: that
+ * needs free_irq() on its doorbell, which sleeps. There the module reads
+ * only where the GIC is declared to keep every VPT in memory (the emulated
+ * GICv4.0, vpt_coherent=1), and only while the vPE is not resident, so
+ * that no vCPU can take the vLPI under our feet; vlpi_mig_vpt_read_one()
+ * opens a window for that one vPE on this CPU for the length of the read.
+ *
  * Locking: the window (vlpi_mig_coherent_vpes) is written under the save
  * path's locks above, and read locklessly (xarray, RCU) by the reader,
  * which runs under the host IRQ's descriptor lock with interrupts off.
+ * The one-vPE window (vlpi_mig_reading_vpe) is per CPU and only set with
+ * interrupts off, so nothing else on that CPU can see it.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/interrupt.h>
 #include <linux/kvm_host.h>
+#include <linux/percpu.h>
 #include <linux/irqchip/arm-gic-v4.h>
 #include <linux/xarray.h>
 #include <kunit/visibility.h>
@@ -43,6 +55,9 @@
 
 /* vPEs whose VPT is coherent, by vpe_id */
 static DEFINE_XARRAY(vlpi_mig_coherent_vpes);
+
+/* The one vPE this CPU reads with interrupts off, or NULL */
+static DEFINE_PER_CPU(struct its_vpe *, vlpi_mig_reading_vpe);
 
 /**
  * vlpi_mig_vpt_mark() - let the reader answer for a vPE
@@ -81,7 +96,8 @@ VISIBLE_IF_KUNIT int vlpi_mig_get_pending(struct its_vpe *vpe, u32 vintid,
 {
 	const u8 *vpt;
 
-	if (xa_load(&vlpi_mig_coherent_vpes, vpe->vpe_id) != vpe)
+	if (xa_load(&vlpi_mig_coherent_vpes, vpe->vpe_id) != vpe &&
+	    this_cpu_read(vlpi_mig_reading_vpe) != vpe)
 		return -EACCES;
 	if (vintid >= BIT(VLPI_MIG_VITS_IDBITS))
 		return -ERANGE;
@@ -148,6 +164,44 @@ void vlpi_mig_vpt_close(struct kvm *kvm)
 	vlpi_mig_vpt_forget(its_vm, its_vm->nr_vpes);
 	vgic_mig_map_vpes(kvm);
 }
+
+/**
+ * vlpi_mig_vpt_read_one() - read one vLPI's pending bit, interrupts off
+ * @mode: the host's VPT access mode
+ * @vpe: the vPE the vLPI is mapped to
+ * @host_irq: the host IRQ forwarded as that vLPI
+ * @pending: its pending bit, on success
+ *
+ * For callers that cannot sleep, so cannot unmap the vPE. The vLPI stays
+ * mapped: the caller must hold whatever keeps it so (its irq_lock).
+ *
+ * Return: 0; -EOPNOTSUPP unless the GIC is declared to keep the VPT in
+ * memory; -EBUSY if the vPE is resident (a vCPU may be taking the vLPI);
+ * or the reader's error.
+ */
+int vlpi_mig_vpt_read_one(enum vlpi_mig_vpt_mode mode, struct its_vpe *vpe,
+			  int host_irq, bool *pending)
+{
+	int ret;
+
+	lockdep_assert_irqs_disabled();
+
+	if (mode != VLPI_MIG_VPT_DECLARED)
+		return -EOPNOTSUPP;
+	if (READ_ONCE(vpe->resident))
+		return -EBUSY;
+
+	its_vpe_sync_vpt(vpe);
+	__this_cpu_write(vlpi_mig_reading_vpe, vpe);
+	ret = irq_get_irqchip_state(host_irq, IRQCHIP_STATE_PENDING, pending);
+	__this_cpu_write(vlpi_mig_reading_vpe, NULL);
+
+	/* Made resident meanwhile: a vCPU may have taken what we read */
+	if (!ret && READ_ONCE(vpe->resident))
+		ret = -EBUSY;
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_vpt_read_one);
 
 int vlpi_mig_state_register(void)
 {

@@ -38,6 +38,8 @@ const char *vlpi_mig_vpt_mode_name(enum vlpi_mig_vpt_mode mode);
 /* vlpi_state.c */
 int vlpi_mig_vpt_open(struct kvm *kvm);
 void vlpi_mig_vpt_close(struct kvm *kvm);
+int vlpi_mig_vpt_read_one(enum vlpi_mig_vpt_mode mode, struct its_vpe *vpe,
+			  int host_irq, bool *pending);
 int vlpi_mig_state_register(void);
 void vlpi_mig_state_unregister(void);
 

@@ -233,8 +233,7 @@ static void caps_gicv4_1(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vlpi_mig_caps(&host_v41, VLPI_MIG_VPT_GICV4_1),
 			KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
 			KVM_VLPI_MIG_CAP_RESTORE |
-			KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE |
-			KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD);
+			KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE);
 }
 
 static struct kunit_case caps_cases[] = {
@@ -354,7 +353,49 @@ static void window_rejects_vintid_past_vits(struct kunit *test)
 	vlpi_mig_vpt_unmark(vpe);
 }
 
+/* Unforward's read, interrupts off: only a declared-coherent GIC... */
+static void read_one_needs_declared_coherent(struct kunit *test)
+{
+	static const enum vlpi_mig_vpt_mode others[] = {
+		VLPI_MIG_VPT_NONE, VLPI_MIG_VPT_UNREADABLE,
+		VLPI_MIG_VPT_GICV4_1,
+	};
+	struct its_vpe *vpe = fake_vpe(test);
+	bool pending = true;
+	unsigned long flags;
+	int i, ret;
+
+	for (i = 0; i < ARRAY_SIZE(others); i++) {
+		local_irq_save(flags);
+		ret = vlpi_mig_vpt_read_one(others[i], vpe, -1, &pending);
+		local_irq_restore(flags);
+		KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
+		KUNIT_EXPECT_TRUE(test, pending);
+	}
+}
+
+/* ...and a vPE that is not resident, where no vCPU can take the vLPI */
+static void read_one_refuses_resident_vpe(struct kunit *test)
+{
+	struct its_vpe *vpe = fake_vpe(test);
+	bool pending = true;
+	unsigned long flags;
+	int ret;
+
+	vpe->resident = true;
+	local_irq_save(flags);
+	ret = vlpi_mig_vpt_read_one(VLPI_MIG_VPT_DECLARED, vpe, -1, &pending);
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, ret, -EBUSY);
+	KUNIT_EXPECT_TRUE(test, pending);
+	/* Nor did it leave this CPU's window open */
+	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, 8192, &pending),
+			-EACCES);
+}
+
 static struct kunit_case window_cases[] = {
+	KUNIT_CASE(read_one_needs_declared_coherent),
+	KUNIT_CASE(read_one_refuses_resident_vpe),
 	KUNIT_CASE(window_refuses_unmarked_vpe),
 	KUNIT_CASE(window_answers_marked_vpe),
 	KUNIT_CASE(window_refuses_after_unmark),

@@ -57,7 +57,9 @@ struct kvm_vlpi_mig_stats {
 	__u64 kept;		/* pending states kept on unforward */
 	__u64 skipped;		/* not saved: no pending table (LPIs off) */
 	__u64 refused;		/* saves refused: state unreadable */
-	__u64 unforward_running; /* unforwarded with a vCPU running */
+	__u64 unforward_running; /* unforwarded with its vPE resident */
+	__u64 restore_busy;	/* restored, left to the vGIC: vCPU loaded */
+	__u64 unreadable;	/* unreadable at save, saved as upstream */
 };
 
 /* vLPIs are injected directly by a GICv4 (kvm-arm.vgic_v4_enable=1) */
@@ -74,12 +76,15 @@ struct kvm_vlpi_mig_stats {
 /*
  * When forwarding is set up for an LPI pending in software (restored from
  * the pending tables), its state moves to the ITS exactly once, and never
- * while a vCPU runs and might hold it in a list register
+ * while a vCPU runs and might hold it in a list register (then the vGIC
+ * moves it as upstream does, counted in restore_busy)
  */
 #define KVM_VLPI_MIG_CAP_RESTORE		_BITULL(4)
 /*
- * Tearing forwarding down while no vCPU runs keeps a pending vLPI pending
- * (in software, until forwarding is set up again)
+ * Tearing forwarding down (the VMM, or a route change) while the vLPI's
+ * vPE is not resident keeps a pending vLPI pending, in software, on the
+ * LPI that was forwarded. Only where the GIC keeps every VPT in memory
+ * (KVM_VLPI_MIG_CAP_VPT_DECLARED)
  */
 #define KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD	_BITULL(5)
 

@@ -33,8 +33,13 @@ u64 vlpi_mig_caps(const struct vgic_mig_host_info *info,
 	if (mode == VLPI_MIG_VPT_DECLARED)
 		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED;
 	if (vlpi_mig_state_readable(mode))
-		caps |= KVM_VLPI_MIG_CAP_SAVE |
-			KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD;
+		caps |= KVM_VLPI_MIG_CAP_SAVE;
+	/*
+	 * Unforward reads with interrupts off, where no vPE can be unmapped:
+	 * only a GIC that keeps every VPT in memory can be read there.
+	 */
+	if (mode == VLPI_MIG_VPT_DECLARED)
+		caps |= KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD;
 
 	return caps;
 }
@@ -99,13 +104,15 @@ static int vlpi_mig_get_stats(struct vlpi_mig_vm *vm,
 		return -EINVAL;
 
 	st.size = min_t(u32, size, sizeof(st));
-	st.forwarded = atomic64_read(&c->forwarded);
+	st.forwarded = vlpi_mig_vm_forwarded(vm->kvm);
 	st.saved_pending = atomic64_read(&c->saved_pending);
 	st.restored = atomic64_read(&c->restored);
 	st.kept = atomic64_read(&c->kept);
 	st.skipped = atomic64_read(&c->skipped);
 	st.refused = atomic64_read(&c->refused);
 	st.unforward_running = atomic64_read(&c->unforward_running);
+	st.restore_busy = atomic64_read(&c->restore_busy);
+	st.unreadable = atomic64_read(&c->unreadable);
 
 	return copy_to_user(ustats, &st, st.size) ? -EFAULT : 0;
 }

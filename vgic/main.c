@@ -8,10 +8,22 @@
  *
  * Locking order (outermost first), in addition to the vGIC's own
  * (arch/arm64/kvm/vgic/vgic.c):
+ *
  * vgic_mig_lock (mutex, registration only)
- * any vGIC lock held by the caller of a hook
- *   vgic_mig_srcu (read side, may sleep)
- *     vlpi_mig_vms_lock (mutex)
+ * kvm->lock, vcpu->mutex, kvm->arch.config_lock, its->its_lock
+ *     (whichever the vGIC holds when it calls a hook that may sleep)
+ *   vgic_mig_srcu (read side)
+ *     vlpi_mig_vms_lock (mutex: per-VM state created or freed, debugfs)
+ *       vlpi_mig_vms.xa_lock (spinlock)
+ *     vlpi_mig_coherent_vpes.xa_lock (spinlock: the save's VPT window)
+ * kvm->irqfds.lock (spinlock, IRQs off: a GSI route change)
+ *   vgic_irq->irq_lock (raw: the forward and unforward hooks)
+ *     vgic_mig_srcu (read side)
+ *       irq_desc->lock of the host IRQ (raw: irq_{get,set}_irqchip_state())
+ *
+ * The hooks called under irq_lock take no lock of the module's: per-VM
+ * state is only looked up there (RCU), and the one-vPE VPT window is per
+ * CPU.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -37,6 +49,7 @@ static const struct vgic_mig_ops vlpi_mig_ops = {
 	.set_attr	= vlpi_mig_set_attr,
 	.get_attr	= vlpi_mig_get_attr,
 	.has_attr	= vlpi_mig_has_attr,
+	.vm_create	= vlpi_mig_vm_create,
 	.vm_destroy	= vlpi_mig_vm_destroy,
 	.save_begin	= vlpi_mig_save_begin,
 	.save_vlpi	= vlpi_mig_save_vlpi,

@@ -133,11 +133,47 @@ static int vlpi_mig_write_guest(struct kvm *kvm, gpa_t gpa, u8 val)
 	return ret;
 }
 
+/*
+ * The state of one forwarded vLPI, read under its irq_lock, which a route
+ * change or VFIO unforwarding it takes too: if it was unforwarded since the
+ * vGIC looked, its state is in the software latch, as the vGIC would save
+ * it. A vLPI whose state cannot be read is saved as upstream saves it (its
+ * latch), counted and logged: the save itself never fails for it, as QEMU
+ * aborts on any error but EFAULT.
+ */
+static bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
+				  struct vgic_irq *irq)
+{
+	unsigned long flags;
+	bool pending = false;
+	int host_irq;
+	int ret = 0;
+
+	raw_spin_lock_irqsave(&irq->irq_lock, flags);
+	host_irq = irq->host_irq;
+	if (irq->hw && vm->save_action == VLPI_MIG_READ)
+		ret = irq_get_irqchip_state(host_irq, IRQCHIP_STATE_PENDING,
+					    &pending);
+	else if (irq->hw)
+		pending = true;		/* VLPI_MIG_ALL_PENDING */
+	/* A latch set before forwarding was set up is pending too */
+	pending |= irq->pending_latch;
+	raw_spin_unlock_irqrestore(&irq->irq_lock, flags);
+
+	if (ret) {
+		atomic64_inc(&vm->stats.unreadable);
+		pr_err_ratelimited("VM %d: vLPI %u (host IRQ %d): pending state unreadable (%d), saved as upstream would\n",
+				   kvm->userspace_pid, irq->intid, host_irq,
+				   ret);
+	}
+	return pending;
+}
+
 int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 {
 	struct kvm_vcpu *vcpu = irq->target_vcpu;
 	struct vlpi_mig_vm *vm;
-	bool pending = false;
+	bool pending;
 	u8 bit, val, new;
 	gpa_t gpa;
 	int ret;
@@ -146,27 +182,12 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
 
-	switch (vm->save_action) {
-	case VLPI_MIG_READ:
-		ret = irq_get_irqchip_state(irq->host_irq,
-					    IRQCHIP_STATE_PENDING, &pending);
-		if (ret) {
-			pr_err("VM %d: vLPI %u (host IRQ %d): pending state unreadable: %d\n",
-			       kvm->userspace_pid, irq->intid, irq->host_irq,
-			       ret);
-			return ret;
-		}
-		break;
-	case VLPI_MIG_ALL_PENDING:
-		pending = true;
-		break;
-	default:
+	if (vm->save_action == VLPI_MIG_REFUSE) {
 		vlpi_mig_refused(kvm, vm, "save of the pending tables",
 				 irq->intid);
 		return -EACCES;
 	}
-	/* A latch set before forwarding was set up is pending too */
-	pending |= irq->pending_latch;
+	pending = vlpi_mig_vlpi_pending(kvm, vm, irq);
 
 	ret = -ENOENT;
 	if (vcpu)

@@ -7,7 +7,7 @@
 
 #include <linux/kvm_types.h>
 #include <linux/atomic.h>
-#include <linux/list.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
 
 #include <kvm/arm_vgic_mig.h>
@@ -56,39 +56,51 @@ enum vlpi_mig_action {
  * @refused: saves refused because vLPI state could not be read
  * @restored: pending states moved to the ITS when forwarding was set up
  * @kept: pending states kept in software when forwarding was torn down
- * @unforward_running: forwarding torn down while a vCPU ran, so as upstream
- * @forwarded: vLPIs forwarded now
+ * @unforward_running: forwarding torn down while the vLPI's vPE was
+ *	resident, so as upstream
+ * @restore_busy: restored states left to the vGIC, the LPI's vCPU being
+ *	loaded
+ * @unreadable: vLPIs whose state the save could not read, saved as
+ *	upstream saves them
+ *
+ * How many vLPIs are forwarded is not counted: vlpi_mig_vm_forwarded()
+ * derives it from the vGIC.
  */
 struct vlpi_mig_stats {
-	atomic64_t forwarded;
 	atomic64_t saved_pending;
 	atomic64_t skipped;
 	atomic64_t refused;
 	atomic64_t restored;
 	atomic64_t kept;
 	atomic64_t unforward_running;
+	atomic64_t restore_busy;
+	atomic64_t unreadable;
 };
 
 /**
  * struct vlpi_mig_vm - the module's state for one VM
- * @node: entry in the list of VMs, under vlpi_mig_vms_lock
  * @kvm: the VM; never dereferenced after vlpi_mig_vm_destroy()
  * @pid: the VM creator's pid, to tell VMs apart in debugfs
  * @policy: KVM_VLPI_MIG_POLICY_*, set by the VMM at any time
  * @save_action: what the save in progress does, fixed at its start
  * @stats: counters
+ * @rcu: frees it once lockless lookups are done with it
  */
 struct vlpi_mig_vm {
-	struct list_head node;
 	struct kvm *kvm;
 	pid_t pid;
 	u64 policy;
 	enum vlpi_mig_action save_action;
 	struct vlpi_mig_stats stats;
+	struct rcu_head rcu;
 };
 
 /* vm.c */
+struct vlpi_mig_vm *vlpi_mig_vm_find(struct kvm *kvm);
 struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm);
+u64 vlpi_mig_vm_policy(const struct vlpi_mig_vm *vm);
+u64 vlpi_mig_vm_forwarded(struct kvm *kvm);
+void vlpi_mig_vm_create(struct kvm *kvm);
 void vlpi_mig_vm_destroy(struct kvm *kvm);
 void vlpi_mig_vm_free_all(void);
 unsigned int vlpi_mig_vm_count(void);

@@ -2,67 +2,122 @@
 /*
  * vlpi-mig: per-VM state.
  *
- * The state of a VM is created the first time one of the module's hooks
- * needs it and freed by the vm_destroy hook, or at module exit for VMs
- * that outlive the module. Nothing in struct kvm points back at it, so a
- * VM can never be left holding freed module state.
+ * The state of a VM is created when its vGIC is created (the vm_create
+ * hook) or, for a VM that predates the module, the first time a hook that
+ * may sleep needs it; it is freed by the vm_destroy hook, or at module
+ * exit for VMs that outlive the module. Nothing in struct kvm points back
+ * at it, so a VM can never be left holding freed module state.
+ *
+ * The hooks that must not sleep (forward, unforward) only look the state
+ * up, locklessly: a VM without state is served with the default policy,
+ * and what it does is not counted.
  *
  * Lifetime: hooks run under the vGIC's SRCU, which module exit drains
  * (vgic_mig_unregister()) before vlpi_mig_vm_free_all(); vm_destroy runs
  * once no file descriptor of the VM is open, so no other hook of that VM
  * can be running. A looked-up vlpi_mig_vm therefore stays valid for the
- * whole hook that looked it up, without a reference count.
+ * whole hook that looked it up, without a reference count; it is freed
+ * after an RCU grace period all the same.
  *
  * Locking:
- * vlpi_mig_vms_lock (mutex) protects the list of VMs; it is taken inside
- * any vGIC lock held by the caller of a hook and nests no other lock.
+ * vlpi_mig_vms_lock (mutex) serialises creation, destruction and the
+ *   debugfs walk (which reads the VMs' LPIs, so must not race with a VM
+ *   going away); it is taken inside any vGIC lock held by the caller of a
+ *   hook, and nests only the xarray's own lock.
+ *   vlpi_mig_vms.xa_lock (spinlock)
+ * Lookups (xa_load()) take no lock: RCU.
  */
 
 #include <linux/kvm_host.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 
+#include <kvm/arm_vgic.h>
+
+#include "../uapi/vlpi_mig.h"
 #include "vlpi_mig.h"
 
-static LIST_HEAD(vlpi_mig_vms);
+/* The state of each VM, indexed by its struct kvm's address */
+static DEFINE_XARRAY(vlpi_mig_vms);
 static DEFINE_MUTEX(vlpi_mig_vms_lock);
 
-static struct vlpi_mig_vm *vlpi_mig_vm_find(struct kvm *kvm)
+/**
+ * vlpi_mig_vm_find() - find the state of a VM, in any context
+ * @kvm: the VM
+ *
+ * Return: the state, or NULL if the module keeps none for @kvm.
+ */
+struct vlpi_mig_vm *vlpi_mig_vm_find(struct kvm *kvm)
 {
-	struct vlpi_mig_vm *vm;
+	return xa_load(&vlpi_mig_vms, (unsigned long)kvm);
+}
 
-	lockdep_assert_held(&vlpi_mig_vms_lock);
-
-	list_for_each_entry(vm, &vlpi_mig_vms, node)
-		if (vm->kvm == kvm)
-			return vm;
-	return NULL;
+/**
+ * vlpi_mig_vm_policy() - the policy a VM's vLPIs are handled with
+ * @vm: the VM's state, or NULL
+ *
+ * Return: the VMM's KVM_VLPI_MIG_POLICY_*, or the default one.
+ */
+u64 vlpi_mig_vm_policy(const struct vlpi_mig_vm *vm)
+{
+	return vm ? READ_ONCE(vm->policy) : KVM_VLPI_MIG_POLICY_STRICT;
 }
 
 /**
  * vlpi_mig_vm_get() - find the state of a VM, creating it if needed
  * @kvm: the VM
  *
+ * May sleep.
+ *
  * Return: the state, or ERR_PTR(-ENOMEM).
  */
 struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm)
 {
 	struct vlpi_mig_vm *vm;
+	int ret;
+
+	might_sleep();
+
+	vm = vlpi_mig_vm_find(kvm);
+	if (vm)
+		return vm;
 
 	mutex_lock(&vlpi_mig_vms_lock);
 	vm = vlpi_mig_vm_find(kvm);
-	if (!vm) {
-		vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
-		if (vm) {
-			vm->kvm = kvm;
-			vm->pid = kvm->userspace_pid;
-			list_add(&vm->node, &vlpi_mig_vms);
-		}
-	}
-	mutex_unlock(&vlpi_mig_vms_lock);
+	if (vm)
+		goto out;
 
-	return vm ?: ERR_PTR(-ENOMEM);
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm) {
+		vm = ERR_PTR(-ENOMEM);
+		goto out;
+	}
+	vm->kvm = kvm;
+	vm->pid = kvm->userspace_pid;
+	ret = xa_err(xa_store(&vlpi_mig_vms, (unsigned long)kvm, vm,
+			      GFP_KERNEL_ACCOUNT));
+	if (ret) {
+		kfree(vm);
+		vm = ERR_PTR(ret);
+	}
+out:
+	mutex_unlock(&vlpi_mig_vms_lock);
+	return vm;
+}
+
+/**
+ * vlpi_mig_vm_create() - the vm_create hook: set up the state of a VM
+ * @kvm: the VM, whose vGIC was just created
+ *
+ * A failure here is not fatal: a later hook that may sleep tries again.
+ */
+void vlpi_mig_vm_create(struct kvm *kvm)
+{
+	lockdep_assert_held(&kvm->arch.config_lock);
+
+	vlpi_mig_vm_get(kvm);
 }
 
 /**
@@ -74,12 +129,11 @@ void vlpi_mig_vm_destroy(struct kvm *kvm)
 	struct vlpi_mig_vm *vm;
 
 	mutex_lock(&vlpi_mig_vms_lock);
-	vm = vlpi_mig_vm_find(kvm);
-	if (vm)
-		list_del(&vm->node);
+	vm = xa_erase(&vlpi_mig_vms, (unsigned long)kvm);
 	mutex_unlock(&vlpi_mig_vms_lock);
 
-	kfree(vm);
+	if (vm)
+		kfree_rcu(vm, rcu);
 }
 
 /**
@@ -89,14 +143,40 @@ void vlpi_mig_vm_destroy(struct kvm *kvm)
  */
 void vlpi_mig_vm_free_all(void)
 {
-	struct vlpi_mig_vm *vm, *tmp;
+	struct vlpi_mig_vm *vm;
+	unsigned long idx;
 
 	mutex_lock(&vlpi_mig_vms_lock);
-	list_for_each_entry_safe(vm, tmp, &vlpi_mig_vms, node) {
-		list_del(&vm->node);
-		kfree(vm);
+	xa_for_each(&vlpi_mig_vms, idx, vm) {
+		xa_erase(&vlpi_mig_vms, idx);
+		kfree_rcu(vm, rcu);
 	}
 	mutex_unlock(&vlpi_mig_vms_lock);
+	rcu_barrier();
+}
+
+/**
+ * vlpi_mig_vm_forwarded() - how many of a VM's LPIs are forwarded now
+ * @kvm: the VM, which must stay alive across the call
+ *
+ * Derived from the vGIC's own state rather than counted, so that it
+ * follows every way a forwarding ends: the VMM tearing it down, a route
+ * change, the guest discarding the event or unmapping the device.
+ *
+ * Return: the number of LPIs with a vLPI mapping.
+ */
+u64 vlpi_mig_vm_forwarded(struct kvm *kvm)
+{
+	struct vgic_irq *irq;
+	unsigned long idx;
+	u64 n = 0;
+
+	rcu_read_lock();
+	xa_for_each(&kvm->arch.vgic.lpi_xa, idx, irq)
+		n += READ_ONCE(irq->hw);
+	rcu_read_unlock();
+
+	return n;
 }
 
 /**
@@ -107,10 +187,11 @@ void vlpi_mig_vm_free_all(void)
 unsigned int vlpi_mig_vm_count(void)
 {
 	struct vlpi_mig_vm *vm;
+	unsigned long idx;
 	unsigned int n = 0;
 
 	mutex_lock(&vlpi_mig_vms_lock);
-	list_for_each_entry(vm, &vlpi_mig_vms, node)
+	xa_for_each(&vlpi_mig_vms, idx, vm)
 		n++;
 	mutex_unlock(&vlpi_mig_vms_lock);
 
@@ -123,16 +204,24 @@ unsigned int vlpi_mig_vm_count(void)
  */
 void vlpi_mig_vm_show(struct seq_file *m)
 {
+	const struct vlpi_mig_stats *st;
 	struct vlpi_mig_vm *vm;
+	unsigned long idx;
 
+	/* Held, no VM of the list can be destroyed: its LPIs can be read */
 	mutex_lock(&vlpi_mig_vms_lock);
-	list_for_each_entry(vm, &vlpi_mig_vms, node)
-		seq_printf(m, "pid %d saved_pending %lld skipped %lld refused %lld restored %lld kept %lld unforward_running %lld\n",
-			   vm->pid, atomic64_read(&vm->stats.saved_pending),
-			   atomic64_read(&vm->stats.skipped),
-			   atomic64_read(&vm->stats.refused),
-			   atomic64_read(&vm->stats.restored),
-			   atomic64_read(&vm->stats.kept),
-			   atomic64_read(&vm->stats.unforward_running));
+	xa_for_each(&vlpi_mig_vms, idx, vm) {
+		st = &vm->stats;
+		seq_printf(m, "pid %d forwarded %llu saved_pending %lld skipped %lld refused %lld restored %lld kept %lld unforward_running %lld restore_busy %lld unreadable %lld\n",
+			   vm->pid, vlpi_mig_vm_forwarded(vm->kvm),
+			   atomic64_read(&st->saved_pending),
+			   atomic64_read(&st->skipped),
+			   atomic64_read(&st->refused),
+			   atomic64_read(&st->restored),
+			   atomic64_read(&st->kept),
+			   atomic64_read(&st->unforward_running),
+			   atomic64_read(&st->restore_busy),
+			   atomic64_read(&st->unreadable));
+	}
 	mutex_unlock(&vlpi_mig_vms_lock);
 }

@@ -11,11 +11,16 @@
  * unforwarded, moved back to the ITS on re-forward, and delivered exactly
  * once. Without it (-n), upstream's loss is asserted.
  *
- * Then the same with vCPU 1 running guest code all along: the module can't
- * read the VPT then, behaves as upstream and counts the case.
+ * Then the same with vCPU 1 in the guest all along: it is not the LPI's
+ * vCPU, so the state is kept all the same (a busy VMM or another running
+ * vCPU says nothing about the vLPI). Then with vCPU 0, the LPI's target, in
+ * the guest (interrupts masked) all along, so its vPE is resident: a vCPU
+ * may be taking the vLPI, so the module behaves as upstream and counts the
+ * case.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +47,7 @@
 static const struct vlpi_msi msi = { 0x10, 0 };
 static uint32_t delivered;
 static bool stop_spinning;
+static bool spin_masked;		/* vCPU 0 spins masked until cleared */
 
 static void guest_irq_handler(struct ex_regs *regs)
 {
@@ -73,6 +79,8 @@ static void guest_code(void)
 	GUEST_SYNC(1);
 
 	for (;;) {
+		while (READ_ONCE(spin_masked))
+			cpu_relax();
 		local_irq_enable();
 		udelay(GUEST_WAIT_US);
 		local_irq_disable();
@@ -83,6 +91,28 @@ static void guest_code(void)
 static void *spin_vcpu(void *arg)
 {
 	vcpu_run(arg);
+	return NULL;
+}
+
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set),
+		    "sched_setaffinity(%d)", cpu);
+}
+
+/*
+ * vCPU 0: spin masked, then unmask for a while, up to its next sync. On a
+ * CPU of its own, so that the VMM's thread does not preempt it (which
+ * would put the vCPU, and make its vPE non-resident).
+ */
+static void *run_to_unmasked(void *arg)
+{
+	pin_to_cpu(1);
+	vlpi_run_to_sync(arg, 2);
 	return NULL;
 }
 
@@ -120,7 +150,7 @@ int main(int argc, char *argv[])
 	uint64_t n;
 	bool module, in_sw, in_its;
 	struct vlpi_vm *v;
-	pthread_t spinner;
+	pthread_t spinner, target;
 	struct edu edu;
 	uint32_t got;
 	int efd;
@@ -128,7 +158,7 @@ int main(int argc, char *argv[])
 	module = vlpi_mig_test_start(argc, argv);
 	if (!edu_open(&edu, BDF))
 		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
-	ksft_set_plan(module ? 7 : 3);
+	ksft_set_plan(module ? 9 : 4);
 
 	v = vlpi_its_vm_create(NR_VCPUS, guest_code);
 	vm_init_descriptor_tables(v->vm);
@@ -165,7 +195,10 @@ int main(int argc, char *argv[])
 				 INTID, got);
 	}
 
-	/* vCPU 1 in the guest all along: as upstream, and counted */
+	/*
+	 * vCPU 1 in the guest all along, but not the LPI's: the VMM is busy,
+	 * the LPI's vPE is not resident, so the state is kept all the same
+	 */
 	pthread_create(&spinner, NULL, spin_vcpu, v->vcpus[1]);
 	usleep(100000);
 	cycle(v, &edu, efd, &in_sw, &in_its);
@@ -173,15 +206,62 @@ int main(int argc, char *argv[])
 	sync_global_to_guest(v->vm, stop_spinning);
 	pthread_join(spinner, NULL);
 	got = unmask(v);
-	n = st.unforward_running;
-	if (module)
-		ksft_test_result(vlpi_mig_read_stats(&st) &&
-				 st.unforward_running == n + 1 && st.kept == 1,
-				 "with a vCPU running: as upstream, counted (unforward_running %lu)\n",
+	if (module) {
+		ksft_test_result(in_sw && in_its && got == 1,
+				 "another vCPU running: kept, moved back, delivered %u time(s)\n",
+				 got);
+		ksft_test_result(vlpi_mig_read_stats(&st) && st.kept == 2 &&
+				 st.unforward_running == 0,
+				 "module counted: kept %lu unforward_running %lu\n",
+				 (unsigned long)st.kept,
 				 (unsigned long)st.unforward_running);
-	ksft_test_result(!in_sw && got == 0,
-			 "with a vCPU running, the DISCARD drops LPI %u (delivered %u)\n",
-			 INTID, got);
+	} else {
+		ksft_test_result(!in_sw && got == 0,
+				 "baseline, another vCPU running: LPI %u lost (delivered %u)\n",
+				 INTID, got);
+	}
+
+	/*
+	 * vCPU 0, the LPI's target, in the guest all along: its vPE is
+	 * resident, as upstream, counted. Were it put meanwhile (preempted on
+	 * the host), no vCPU could take the vLPI and keeping it would be
+	 * right: then it must arrive exactly once. Never twice.
+	 */
+	pin_to_cpu(0);
+	spin_masked = true;
+	sync_global_to_guest(v->vm, spin_masked);
+	delivered = 0;
+	sync_global_to_guest(v->vm, delivered);
+	pthread_create(&target, NULL, run_to_unmasked, v->vcpus[0]);
+	usleep(100000);
+	cycle(v, &edu, efd, &in_sw, &in_its);
+	spin_masked = false;
+	sync_global_to_guest(v->vm, spin_masked);
+	pthread_join(target, NULL);
+	sync_global_from_guest(v->vm, delivered);
+	got = delivered;
+	n = st.unforward_running;
+	if (module) {
+		bool resident, put;
+
+		vlpi_mig_read_stats(&st);
+		resident = st.unforward_running == n + 1 && st.kept == 2 &&
+			   !in_sw && got == 0;
+		put = st.unforward_running == n && st.kept == 3 && in_sw &&
+		      got == 1;
+		ksft_test_result(resident || put,
+				 "with the LPI's vCPU running: %s (unforward_running %lu, kept %lu, delivered %u)\n",
+				 resident ? "vPE resident, as upstream, counted" :
+				 put ? "vPE put meanwhile, kept, delivered once" :
+				 "inconsistent",
+				 (unsigned long)st.unforward_running,
+				 (unsigned long)st.kept, got);
+		ksft_test_result(got <= 1, "never delivered twice (%u)\n", got);
+	} else {
+		ksft_test_result(!in_sw && got == 0,
+				 "with the LPI's vCPU running, the DISCARD drops LPI %u (delivered %u)\n",
+				 INTID, got);
+	}
 
 	ksft_test_result(!host_irq_count(edu_host_irq(&edu)),
 			 "the host never took the device's MSI\n");

@@ -47,12 +47,15 @@ bool vgic_lpi_state(struct kvm_vm *vm, uint32_t intid, bool *pending,
 		    bool *hw);
 /* The module's debugfs counters, summed over this process's VMs */
 struct vlpi_stats {
+	uint64_t forwarded;
 	uint64_t saved_pending;
 	uint64_t skipped;
 	uint64_t refused;
 	uint64_t restored;
 	uint64_t kept;
 	uint64_t unforward_running;
+	uint64_t restore_busy;
+	uint64_t unreadable;
 };
 
 bool vlpi_mig_read_stats(struct vlpi_stats *st);

@@ -157,12 +157,15 @@ static const struct {
 	const char *name;
 	size_t offset;
 } stat_fields[] = {
+	{ "forwarded", offsetof(struct vlpi_stats, forwarded) },
 	{ "saved_pending", offsetof(struct vlpi_stats, saved_pending) },
 	{ "skipped", offsetof(struct vlpi_stats, skipped) },
 	{ "refused", offsetof(struct vlpi_stats, refused) },
 	{ "restored", offsetof(struct vlpi_stats, restored) },
 	{ "kept", offsetof(struct vlpi_stats, kept) },
 	{ "unforward_running", offsetof(struct vlpi_stats, unforward_running) },
+	{ "restore_busy", offsetof(struct vlpi_stats, restore_busy) },
+	{ "unreadable", offsetof(struct vlpi_stats, unreadable) },
 };
 
 /* Lines of "pid <pid>" then "<name> <value>" pairs, one line per VM */
