@@ -48,8 +48,20 @@ int vlpi_signal_msi(struct vlpi_vm *v, struct vlpi_msi msi);
 /* GSI i routes msis[i], with its DeviceID, to the vITS doorbell */
 void vlpi_route_msis(struct vlpi_vm *v, const struct vlpi_msi *msis, int n);
 void vlpi_irqfd(struct vlpi_vm *v, uint32_t gsi, int efd, bool assign);
+/* KVM_SET_GSI_ROUTING as vlpi_route_msis() does; 0 or the errno */
+int __vlpi_route_msis(struct vlpi_vm *v, const struct vlpi_msi *msis, int n);
 /* Test whether an LPI's bit is set in a pending table */
 bool vlpi_pend_bit(const uint8_t *table, uint32_t intid);
+
+/*
+ * Deliveries per LPI (8192 + i), counted by the guest's IRQ handler that
+ * vlpi_count_deliveries() installs on every vCPU
+ */
+extern uint32_t vlpi_delivered[VLPI_NR_LPIS];
+void vlpi_count_deliveries(struct vlpi_vm *v);
+/* Zero the guest's counters, and read them back */
+void vlpi_delivered_reset(struct vlpi_vm *v);
+void vlpi_delivered_sync(struct vlpi_vm *v);
 
 /* Guest side */
 void vlpi_guest_gic_init(void);		/* and enable this vCPU's LPIs */
@@ -60,5 +72,9 @@ void vlpi_guest_map_device(uint32_t devid, unsigned int itt_index);
 void vlpi_guest_map_event(uint32_t devid, uint32_t eventid,
 			  uint32_t vcpu, uint32_t intid);
 void vlpi_guest_invall(void);
+/* MAPD with V=0: the device's ITT and every event of it are gone */
+void vlpi_guest_unmap_device(uint32_t devid, unsigned int itt_index);
+/* DISCARD: the event's mapping and its pending state are gone */
+void vlpi_guest_discard(uint32_t devid, uint32_t eventid);
 
 #endif /* SELFTEST_VLPI_ITS_H */

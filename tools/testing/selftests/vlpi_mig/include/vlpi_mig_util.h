@@ -59,6 +59,8 @@ struct vlpi_stats {
 };
 
 bool vlpi_mig_read_stats(struct vlpi_stats *st);
+/* The module's STATS attribute of @v's vGIC; 0 or the errno */
+int vlpi_mig_get_stats(struct vlpi_vm *v, struct kvm_vlpi_mig_stats *st);
 
 /* Run @vcpu until its next GUEST_SYNC, which must be @stage */
 void vlpi_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage);

@@ -3,6 +3,7 @@
  * A VM whose guest drives a vITS. Modelled on the memory layout of
  * upstream's vgic_lpi_stress.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,10 +88,10 @@ int vlpi_signal_msi(struct vlpi_vm *v, struct vlpi_msi m)
 	return __vm_ioctl(v->vm, KVM_SIGNAL_MSI, &msi);
 }
 
-void vlpi_route_msis(struct vlpi_vm *v, const struct vlpi_msi *msis, int n)
+int __vlpi_route_msis(struct vlpi_vm *v, const struct vlpi_msi *msis, int n)
 {
 	struct kvm_irq_routing *r;
-	int i;
+	int i, ret;
 
 	r = calloc(1, sizeof(*r) + n * sizeof(r->entries[0]));
 	TEST_ASSERT(r, "calloc");
@@ -104,8 +105,16 @@ void vlpi_route_msis(struct vlpi_vm *v, const struct vlpi_msi *msis, int n)
 		r->entries[i].u.msi.data = msis[i].eventid;
 		r->entries[i].u.msi.devid = msis[i].devid;
 	}
-	vm_ioctl(v->vm, KVM_SET_GSI_ROUTING, r);
+	ret = __vm_ioctl(v->vm, KVM_SET_GSI_ROUTING, r) ? errno : 0;
 	free(r);
+	return ret;
+}
+
+void vlpi_route_msis(struct vlpi_vm *v, const struct vlpi_msi *msis, int n)
+{
+	int ret = __vlpi_route_msis(v, msis, n);
+
+	TEST_ASSERT(!ret, "KVM_SET_GSI_ROUTING: %s", strerror(ret));
 }
 
 void vlpi_irqfd(struct vlpi_vm *v, uint32_t gsi, int efd, bool assign)
@@ -117,6 +126,41 @@ void vlpi_irqfd(struct vlpi_vm *v, uint32_t gsi, int efd, bool assign)
 	};
 
 	vm_ioctl(v->vm, KVM_IRQFD, &irqfd);
+}
+
+uint32_t vlpi_delivered[VLPI_NR_LPIS];
+
+static void vlpi_count_irq(struct ex_regs *regs)
+{
+	uint32_t intid = gic_get_and_ack_irq();
+
+	if (intid == IAR_SPURIOUS)
+		return;
+	if (intid >= VLPI_LPI_BASE && intid < VLPI_LPI_BASE + VLPI_NR_LPIS)
+		WRITE_ONCE(vlpi_delivered[intid - VLPI_LPI_BASE],
+			   vlpi_delivered[intid - VLPI_LPI_BASE] + 1);
+	gic_set_eoi(intid);
+}
+
+void vlpi_count_deliveries(struct vlpi_vm *v)
+{
+	unsigned int cpu;
+
+	vm_init_descriptor_tables(v->vm);
+	for (cpu = 0; cpu < v->nr_vcpus; cpu++)
+		vcpu_init_descriptor_tables(v->vcpus[cpu]);
+	vm_install_exception_handler(v->vm, VECTOR_IRQ_CURRENT, vlpi_count_irq);
+}
+
+void vlpi_delivered_reset(struct vlpi_vm *v)
+{
+	memset(vlpi_delivered, 0, sizeof(vlpi_delivered));
+	sync_global_to_guest(v->vm, vlpi_delivered);
+}
+
+void vlpi_delivered_sync(struct vlpi_vm *v)
+{
+	sync_global_from_guest(v->vm, vlpi_delivered);
 }
 
 /* Guest side */
@@ -193,4 +237,49 @@ void vlpi_guest_invall(void)
 
 	for (cpu = 0; cpu < vlpi_its.nr_vcpus; cpu++)
 		its_send_invall_cmd((void *)vlpi_its.cmdq, cpu);
+}
+
+void vlpi_guest_unmap_device(uint32_t devid, unsigned int itt_index)
+{
+	GUEST_ASSERT(itt_index < VLPI_MAX_DEVICES);
+	its_send_mapd_cmd((void *)vlpi_its.cmdq, devid,
+			  vlpi_its.itts + itt_index * SZ_64K, SZ_64K, false);
+}
+
+/*
+ * Commands the library's driver lacks. Its its_send_cmd() is static, so
+ * this mirrors it: the command goes where GITS_CWRITER points, CWRITER
+ * moves past it, and KVM, which processes the queue synchronously on that
+ * write, has moved GITS_CREADR there by the time the write returns.
+ */
+struct vlpi_its_cmd {
+	uint64_t raw[4];
+};
+
+static void vlpi_its_send_cmd(struct vlpi_its_cmd *cmd)
+{
+	uint64_t cwriter = readq_relaxed(GITS_BASE_GVA + GITS_CWRITER);
+	uint64_t cbaser = readq_relaxed(GITS_BASE_GVA + GITS_CBASER);
+	uint64_t *dst = (void *)(vlpi_its.cmdq + cwriter);
+	uint64_t size = ((cbaser & 0xff) + 1) * SZ_4K;
+	uint64_t next = (cwriter + sizeof(*cmd)) % size;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		WRITE_ONCE(dst[i], cpu_to_le64(cmd->raw[i]));
+	dsb(ishst);
+	writeq_relaxed(next, GITS_BASE_GVA + GITS_CWRITER);
+	__GUEST_ASSERT(readq_relaxed(GITS_BASE_GVA + GITS_CREADR) == next,
+		       "ITS didn't process command at offset %lu",
+		       (unsigned long)cwriter);
+}
+
+void vlpi_guest_discard(uint32_t devid, uint32_t eventid)
+{
+	struct vlpi_its_cmd cmd = {
+		.raw[0] = GITS_CMD_DISCARD | (uint64_t)devid << 32,
+		.raw[1] = eventid,
+	};
+
+	vlpi_its_send_cmd(&cmd);
 }

@@ -2,6 +2,7 @@
 /*
  * Helpers shared by the vlpi-mig selftests.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,4 +196,12 @@ bool vlpi_mig_read_stats(struct vlpi_stats *st)
 	}
 	fclose(f);
 	return found;
+}
+
+int vlpi_mig_get_stats(struct vlpi_vm *v, struct kvm_vlpi_mig_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return __kvm_device_attr_get(v->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
+				     KVM_DEV_ARM_VLPI_MIG_STATS, st) ? errno : 0;
 }
