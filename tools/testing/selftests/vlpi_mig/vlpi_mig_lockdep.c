@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vlpi_mig_lockdep - the vGIC's save holds every vcpu->mutex of a VM, and
+ * lockdep must survive it on a VM with more vCPUs than it can track.
+ *
+ * KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES and KVM_DEV_ARM_ITS_SAVE_TABLES take
+ * every vCPU's mutex under kvm->lock. Linux 6.12 took them without telling
+ * lockdep they nest under kvm->lock: past 48 vCPUs lockdep reports
+ * "BUG: MAX_LOCK_DEPTH too low!" and turns itself off for the rest of the
+ * boot, so every later test runs without lock checking. The series carries
+ * upstream's nest-locked kvm_trylock_all_vcpus().
+ *
+ * A VM with 64 vCPUs (never run), vGICv3 and a vITS: both saves, and
+ * lockdep still on afterwards (/proc/lockdep_stats: debug_locks).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "ucall_common.h"
+#include "vgic.h"
+
+#include "vlpi_mig_util.h"
+#include "vlpi_migrate.h"
+
+#define NR_VCPUS	64
+#define LOCKDEP_STATS	"/proc/lockdep_stats"
+
+static void guest_code(void)
+{
+	GUEST_DONE();
+}
+
+/* A "name: value" line of /proc/lockdep_stats; false if it has none */
+static bool lockdep_stat(const char *name, unsigned long *val)
+{
+	char line[256], *colon;
+	bool found = false;
+	FILE *f;
+
+	f = fopen(LOCKDEP_STATS, "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		found = !strcmp(line + strspn(line, " "), name) &&
+			sscanf(colon + 1, "%lu", val) == 1;
+	}
+	fclose(f);
+	return found;
+}
+
+int main(int argc, char *argv[])
+{
+	unsigned long on = 0, depth = 0;
+	struct vlpi_vm *v;
+	int ret;
+
+	vlpi_mig_test_start(argc, argv);
+	if (!lockdep_stat("debug_locks", &on))
+		ksft_exit_skip("no %s: lockdep is not built in\n", LOCKDEP_STATS);
+	ksft_set_plan(4);
+	ksft_test_result(on == 1, "lockdep on before the test (debug_locks %lu)\n",
+			 on);
+
+	v = vlpi_vm_create(NR_VCPUS, guest_code);
+
+	ret = vlpi_save_its_tables(v);
+	ksft_test_result(!ret, "KVM_DEV_ARM_ITS_SAVE_TABLES with %d vCPUs: %s\n",
+			 NR_VCPUS, strerror(ret));
+	ret = vlpi_save_pending_tables(v);
+	ksft_test_result(!ret,
+			 "KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES with %d vCPUs: %s\n",
+			 NR_VCPUS, strerror(ret));
+	vlpi_vm_free(v);
+
+	on = 0;
+	lockdep_stat("debug_locks", &on);
+	lockdep_stat("max locking depth", &depth);
+	ksft_test_result(on == 1,
+			 "lockdep still on after holding %d vcpu->mutex (debug_locks %lu, max depth %lu)\n",
+			 NR_VCPUS, on, depth);
+	ksft_finished();
+}
