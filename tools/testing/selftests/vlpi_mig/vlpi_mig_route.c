@@ -12,10 +12,12 @@
  *
  * Device 0 raises its MSI while the guest has interrupts masked. The VMM
  * then rewrites GSI 0's route to DevID 1 EventID 0 (GSI 1 unchanged),
- * keeping the irqfd, saves the ITS and pending tables, and removes GSI 0's
- * irqfd. The guest unmasks. With the module (-m), LPI 8192 must be saved
- * in the pending table and delivered exactly once; without it (-n), the
- * upstream baseline, which unmaps the vLPI at the route change, loses it.
+ * keeping the irqfd: device 0's vLPI must be unmapped there and then, its
+ * pending state kept (module) on LPI 8192. The VMM saves the ITS and
+ * pending tables, and removes GSI 0's irqfd. The guest unmasks. With the
+ * module (-m), LPI 8192 must be saved in the pending table and delivered
+ * exactly once; without it (-n), the baseline, which unmaps the vLPI at
+ * the route change, loses it.
  * LPI 8193 must never be raised by any of this.
  *
  * Device 1 must still be forwarded, and a fresh MSI from it delivered
@@ -101,7 +103,7 @@ int main(int argc, char *argv[])
 	for (i = 0; i < NR_DEVS; i++)
 		if (!edu_open(&edus[i], bdfs[i]))
 			ksft_exit_skip("%s is not bound to vfio-pci\n", bdfs[i]);
-	ksft_set_plan(module ? 9 : 8);
+	ksft_set_plan(module ? 11 : 9);
 
 	v = vlpi_its_vm_create(1, guest_code);
 	vlpi_count_deliveries(v);
@@ -133,6 +135,19 @@ int main(int argc, char *argv[])
 	ksft_test_result(!ret,
 			 "GSI 0 rerouted to DevID %u EventID %u under its irqfd: %s\n",
 			 rerouted[0].devid, rerouted[0].eventid, strerror(ret));
+
+	/* The old route's vLPI is unmapped there and then (patches 0003, 0006) */
+	fwd = host_irq_forwarded(irqs[0]);
+	ksft_test_result(!fwd, "the route change unmapped %s's vLPI at once\n",
+			 bdfs[0]);
+	if (module) {
+		bool p = false, hw = true;
+
+		vgic_lpi_state(v->vm, LPI(0), &p, &hw);
+		ksft_test_result(p && !hw,
+				 "LPI %u kept pending in software by the route change\n",
+				 LPI(0));
+	}
 
 	ret = vlpi_save_its_tables(v);
 	ksft_print_msg("KVM_DEV_ARM_ITS_SAVE_TABLES: %s\n", strerror(ret));
