@@ -3,7 +3,8 @@
 #
 # make demo: in the emulated GICv4 host, migrate a VM whose passed-through
 # devices deliver vLPIs directly, source VM to destination VM, first with
-# vlpi_mig and then with upstream 6.12 alone, and tell what happened.
+# vlpi_mig and then with upstream 6.12 (plus the forwarding fixes the series
+# carries) alone, and tell what happened.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +35,7 @@ story() {
 
 with_ok=0; base_ok=0
 story with-vlpi_mig "migration with vlpi_mig" && with_ok=1
-story upstream-6.12 "the same migration on upstream 6.12 (module unloaded)" && base_ok=1
+story upstream-6.12 "the same migration on upstream 6.12 plus its forwarding fixes (module unloaded)" && base_ok=1
 
 lost=$(sed -n '/^# run upstream-6.12:/,$ s/.*lost:\([ 0-9()x]*\);.*/\1/p' "$results" | head -1)
 lost=${lost//(x0)/}
