@@ -32,9 +32,21 @@
  * KVM_DEV_ARM_VLPI_MIG_POLICY (read, write): a __u64, what to do where a
  * forwarded vLPI's pending state cannot be read (GICv4.0 not declared
  * coherent). EINVAL for any other value.
+ *
+ * Whatever the policy, KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES never fails
+ * because of a vLPI: QEMU calls it on every VM stop (pause, snapshot,
+ * shutdown) and aborts on any error but EFAULT. A vLPI it cannot read is
+ * saved as upstream saves it and counted (STATS unreadable). A VMM learns
+ * before a migration that this host cannot save vLPI state from CAPS
+ * (no KVM_VLPI_MIG_CAP_SAVE); QEMU reads no CAPS.
  */
 #define KVM_DEV_ARM_VLPI_MIG_POLICY		1
-/* Default. The save fails with EACCES rather than lose state */
+/*
+ * Default. KVM_DEV_ARM_ITS_SAVE_TABLES fails with EACCES, as upstream does
+ * on GICv4.0, rather than hand a VMM tables whose vLPI state is lost. QEMU
+ * calls it on every VM stop and only logs the error (a migration goes on);
+ * a VMM that fails on it fails the stop
+ */
 #define   KVM_VLPI_MIG_POLICY_STRICT		0
 /* Every forwarded vLPI is saved as pending: maybe spurious, never lost */
 #define   KVM_VLPI_MIG_POLICY_CONSERVATIVE	1
@@ -55,7 +67,7 @@ struct kvm_vlpi_mig_stats {
 	__u64 saved_pending;	/* forwarded vLPIs saved as pending */
 	__u64 restored;		/* restored states moved to the ITS */
 	__u64 kept;		/* pending states kept on unforward */
-	__u64 skipped;		/* not saved: no pending table (LPIs off) */
+	__u64 skipped;		/* not saved: no pending table in RAM */
 	__u64 refused;		/* saves refused: state unreadable */
 	__u64 unforward_running; /* unforwarded with its vPE resident */
 	__u64 restore_busy;	/* restored, left to the vGIC: vCPU loaded */

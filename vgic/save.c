@@ -8,6 +8,15 @@
  * vlpi_mig_save_begin(), which unmaps every vPE of the VM once and makes
  * the VPTs coherent, and vlpi_mig_save_end(), which maps them back.
  *
+ * QEMU calls KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES on every VM stop, not
+ * only for migration, and aborts on any error but EFAULT: that save never
+ * fails because of a vLPI. One whose state cannot be read (a GICv4.0 not
+ * declared coherent, or a read error) is saved as upstream saves it (its
+ * software latch), counted (unreadable) and logged once per save. The
+ * refusal the strict policy asks for is KVM_DEV_ARM_ITS_SAVE_TABLES's,
+ * the call only a migration makes, and CAPS lacks KVM_VLPI_MIG_CAP_SAVE
+ * on such a host, before any migration starts.
+ *
  * Called with kvm->lock, every vcpu->mutex and kvm->arch.config_lock
  * held (ITS_SAVE_TABLES also holds the vITS's its_lock); no vCPU runs.
  */
@@ -83,39 +92,50 @@ int vlpi_mig_save_begin(struct kvm *kvm)
 		return 0;
 
 	vm = vlpi_mig_vm_get(kvm);
-	if (IS_ERR(vm))
-		return PTR_ERR(vm);
+	if (IS_ERR(vm)) {
+		pr_err("VM %d: no memory for the module's state: forwarded vLPIs saved as upstream saves them\n",
+		       kvm->userspace_pid);
+		return 0;
+	}
 
 	vm->save_action = vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
 					       READ_ONCE(vm->policy));
 	if (vm->save_action == VLPI_MIG_UPSTREAM)
 		return 0;
-	if (vm->save_action != VLPI_MIG_READ)
-		return 1;
 
-	ret = vlpi_mig_vpt_open(kvm);
-	if (ret) {
-		pr_err("VM %d: cannot make the VPTs readable: %d\n",
-		       kvm->userspace_pid, ret);
-		return ret;
+	vm->save_unreadable = 0;
+	if (vm->save_action == VLPI_MIG_READ) {
+		ret = vlpi_mig_vpt_open(kvm);
+		if (ret) {
+			pr_err("VM %d: cannot make the VPTs readable (%d): forwarded vLPIs saved as upstream saves them\n",
+			       kvm->userspace_pid, ret);
+			vm->save_action = VLPI_MIG_REFUSE;
+		}
 	}
 	return 1;
 }
 
 void vlpi_mig_save_end(struct kvm *kvm)
 {
-	struct vlpi_mig_vm *vm = vlpi_mig_vm_get(kvm);
-
 	/* save_begin() created it, and it lives as long as the VM */
-	if (!IS_ERR(vm) && vm->save_action == VLPI_MIG_READ)
+	struct vlpi_mig_vm *vm = vlpi_mig_vm_find(kvm);
+
+	if (WARN_ON_ONCE(!vm))
+		return;
+	if (vm->save_action == VLPI_MIG_READ)
 		vlpi_mig_vpt_close(kvm);
+	if (vm->save_unreadable)
+		pr_warn_ratelimited("VM %d: %u forwarded vLPI(s) unreadable (LPI %u first), saved as upstream saves them: a pending one is lost (VPT access: %s)\n",
+				    kvm->userspace_pid, vm->save_unreadable,
+				    vm->save_first_unreadable,
+				    vlpi_mig_vpt_mode_name(vlpi_mig_host.vpt_mode));
 }
 
 static void vlpi_mig_refused(struct kvm *kvm, struct vlpi_mig_vm *vm,
 			     const char *what, u32 intid)
 {
 	atomic64_inc(&vm->stats.refused);
-	pr_warn_ratelimited("VM %d: %s refused: LPI %u is forwarded, and its pending state cannot be read here (VPT access: %s, policy strict)\n",
+	pr_warn_ratelimited("VM %d: %s refused: LPI %u is forwarded, and its pending state cannot be read here (VPT access: %s, policy strict); the migration would lose it\n",
 			    kvm->userspace_pid, what, intid,
 			    vlpi_mig_vpt_mode_name(vlpi_mig_host.vpt_mode));
 }
@@ -154,17 +174,22 @@ static bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
 	if (irq->hw && vm->save_action == VLPI_MIG_READ)
 		ret = irq_get_irqchip_state(host_irq, IRQCHIP_STATE_PENDING,
 					    &pending);
+	else if (irq->hw && vm->save_action == VLPI_MIG_ALL_PENDING)
+		pending = true;
 	else if (irq->hw)
-		pending = true;		/* VLPI_MIG_ALL_PENDING */
+		ret = -EACCES;
 	/* A latch set before forwarding was set up is pending too */
 	pending |= irq->pending_latch;
 	raw_spin_unlock_irqrestore(&irq->irq_lock, flags);
 
 	if (ret) {
 		atomic64_inc(&vm->stats.unreadable);
-		pr_err_ratelimited("VM %d: vLPI %u (host IRQ %d): pending state unreadable (%d), saved as upstream would\n",
-				   kvm->userspace_pid, irq->intid, host_irq,
-				   ret);
+		if (!vm->save_unreadable++)
+			vm->save_first_unreadable = irq->intid;
+		if (ret != -EACCES)
+			pr_err_ratelimited("VM %d: vLPI %u (host IRQ %d): reading its pending state failed: %d\n",
+					   kvm->userspace_pid, irq->intid,
+					   host_irq, ret);
 	}
 	return pending;
 }
@@ -178,40 +203,45 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	gpa_t gpa;
 	int ret;
 
-	vm = vlpi_mig_vm_get(kvm);
-	if (IS_ERR(vm))
-		return PTR_ERR(vm);
+	/* save_begin() created it, and it lives as long as the VM */
+	vm = vlpi_mig_vm_find(kvm);
+	if (WARN_ON_ONCE(!vm))
+		return 0;
 
-	if (vm->save_action == VLPI_MIG_REFUSE) {
-		vlpi_mig_refused(kvm, vm, "save of the pending tables",
-				 irq->intid);
-		return -EACCES;
-	}
 	pending = vlpi_mig_vlpi_pending(kvm, vm, irq);
 
+	/*
+	 * With its LPIs off, a redistributor has no pending table, whatever
+	 * GICR_PENDBASER still says: the guest may use that memory for
+	 * anything. Decide it as the vGIC does.
+	 */
 	ret = -ENOENT;
-	if (vcpu)
+	if (vcpu && vgic_lpis_enabled(vcpu))
 		ret = vlpi_mig_pendtable_locate(vcpu->arch.vgic_cpu.pendbaser,
 						irq->intid, VLPI_MIG_VITS_IDBITS,
 						&gpa, &bit);
 	if (ret == -ENOENT) {
 		/* No pending table to write to: never guess one */
 		atomic64_inc(&vm->stats.skipped);
-		pr_info_ratelimited("VM %d: vLPI %u%s not saved: its redistributor has no pending table\n",
+		pr_info_ratelimited("VM %d: vLPI %u%s not saved: its redistributor has no pending table (LPIs off)\n",
 				    kvm->userspace_pid, irq->intid,
 				    pending ? " (pending)" : "");
 		return 0;
 	}
 	if (ret) {
-		pr_err("VM %d: vLPI %u: no place in the pending table: %d\n",
-		       kvm->userspace_pid, irq->intid, ret);
-		return ret;
+		/* Not the vGIC's to report: skip it, as a missing table */
+		atomic64_inc(&vm->stats.skipped);
+		pr_err_ratelimited("VM %d: vLPI %u not saved: no place in the pending table: %d\n",
+				   kvm->userspace_pid, irq->intid, ret);
+		return 0;
 	}
 
+	/* Skipped and counted; the save reports -EFAULT once done, as upstream */
 	ret = kvm_read_guest_lock(kvm, gpa, &val, 1);
 	if (ret) {
-		pr_err("VM %d: vLPI %u: pending table byte at %pa is not guest RAM\n",
-		       kvm->userspace_pid, irq->intid, &gpa);
+		atomic64_inc(&vm->stats.skipped);
+		pr_err_ratelimited("VM %d: vLPI %u not saved: its pending table byte at %pa is not guest RAM\n",
+				   kvm->userspace_pid, irq->intid, &gpa);
 		return -EFAULT;
 	}
 

@@ -39,7 +39,8 @@ extern struct vlpi_mig_host vlpi_mig_host;
  * @VLPI_MIG_UPSTREAM: nothing: the vGIC behaves as upstream
  * @VLPI_MIG_READ: read each vLPI's state from its coherent VPT
  * @VLPI_MIG_ALL_PENDING: save every forwarded vLPI as pending, unread
- * @VLPI_MIG_REFUSE: fail the save, the state being unreadable
+ * @VLPI_MIG_REFUSE: the state is unreadable: KVM_DEV_ARM_ITS_SAVE_TABLES
+ *	fails, the pending-table save saves it as upstream and counts it
  */
 enum vlpi_mig_action {
 	VLPI_MIG_UPSTREAM,
@@ -52,8 +53,8 @@ enum vlpi_mig_action {
  * struct vlpi_mig_stats - what the module did for one VM
  * @saved_pending: forwarded vLPIs saved as pending
  * @skipped: forwarded vLPIs not saved, their redistributor having no
- *	pending table
- * @refused: saves refused because vLPI state could not be read
+ *	pending table in guest RAM (LPIs off, or the table outside it)
+ * @refused: ITS saves refused because vLPI state could not be read
  * @restored: pending states moved to the ITS when forwarding was set up
  * @kept: pending states kept in software when forwarding was torn down
  * @unforward_running: forwarding torn down while the vLPI's vPE was
@@ -83,6 +84,8 @@ struct vlpi_mig_stats {
  * @pid: the VM creator's pid, to tell VMs apart in debugfs
  * @policy: KVM_VLPI_MIG_POLICY_*, set by the VMM at any time
  * @save_action: what the save in progress does, fixed at its start
+ * @save_unreadable: forwarded vLPIs the save in progress could not read
+ * @save_first_unreadable: the first of them, for the log
  * @stats: counters
  * @rcu: frees it once lockless lookups are done with it
  */
@@ -91,6 +94,8 @@ struct vlpi_mig_vm {
 	pid_t pid;
 	u64 policy;
 	enum vlpi_mig_action save_action;
+	unsigned int save_unreadable;
+	u32 save_first_unreadable;
 	struct vlpi_mig_stats stats;
 	struct rcu_head rcu;
 };

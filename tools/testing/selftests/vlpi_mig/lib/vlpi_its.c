@@ -165,9 +165,6 @@ void vlpi_delivered_sync(struct vlpi_vm *v)
 
 /* Guest side */
 
-/* Always 0; read with READ_ONCE() so that it reaches writeq() in a register */
-static uint64_t vlpi_no_table;
-
 static void *vlpi_gicr_base(uint32_t cpu)
 {
 	/* The selftest library lays redistributors out sequentially */
@@ -192,14 +189,13 @@ void vlpi_guest_disable_lpis(void)
 {
 	void *rd = vlpi_gicr_base(guest_get_vcpuid());
 
+	/*
+	 * GICR_PENDBASER keeps its value, as with a real guest: with LPIs off
+	 * that memory is the guest's to reuse, and nothing may write to it.
+	 */
 	writel(readl(rd + GICR_CTLR) & ~GICR_CTLR_ENABLE_LPIS, rd + GICR_CTLR);
 	while (readl(rd + GICR_CTLR) & GICR_CTLR_RWP)
 		cpu_relax();
-	/*
-	 * With LPIs off, the pending table may go: give none. A constant 0
-	 * would reach __raw_writeq()'s "rZ" operand as "0", not "xzr".
-	 */
-	writeq(READ_ONCE(vlpi_no_table), rd + GICR_PENDBASER);
 }
 
 void vlpi_guest_its_init(void)
