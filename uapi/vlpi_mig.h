@@ -68,7 +68,7 @@ struct kvm_vlpi_mig_stats {
 	__u64 restored;		/* restored states moved to the ITS */
 	__u64 kept;		/* pending states kept on unforward */
 	__u64 skipped;		/* not saved: no pending table in RAM */
-	__u64 refused;		/* saves refused: state unreadable */
+	__u64 refused;		/* ITS saves refused: state unreadable */
 	__u64 unforward_running; /* unforwarded with its vPE resident */
 	__u64 restore_busy;	/* restored, left to the vGIC: vCPU loaded */
 	__u64 unreadable;	/* unreadable at save, saved as upstream */

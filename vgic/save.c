@@ -14,8 +14,8 @@
  * declared coherent, or a read error) is saved as upstream saves it (its
  * software latch), counted (unreadable) and logged once per save. The
  * refusal the strict policy asks for is KVM_DEV_ARM_ITS_SAVE_TABLES's,
- * the call only a migration makes, and CAPS lacks KVM_VLPI_MIG_CAP_SAVE
- * on such a host, before any migration starts.
+ * whose error QEMU only logs, and CAPS lacks KVM_VLPI_MIG_CAP_SAVE on
+ * such a host, for a VMM that asks before a migration starts.
  *
  * Called with kvm->lock, every vcpu->mutex and kvm->arch.config_lock
  * held (ITS_SAVE_TABLES also holds the vITS's its_lock); no vCPU runs.
