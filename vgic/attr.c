@@ -113,6 +113,7 @@ static int vlpi_mig_get_stats(struct vlpi_mig_vm *vm,
 	st.unforward_running = atomic64_read(&c->unforward_running);
 	st.restore_busy = atomic64_read(&c->restore_busy);
 	st.unreadable = atomic64_read(&c->unreadable);
+	st.vpe_unmaps = atomic64_read(&c->vpe_unmaps);
 
 	return copy_to_user(ustats, &st, st.size) ? -EFAULT : 0;
 }

@@ -106,6 +106,9 @@ int vlpi_mig_save_begin(struct kvm *kvm)
 	vm->save_unreadable = 0;
 	if (vm->save_action == VLPI_MIG_READ) {
 		ret = vlpi_mig_vpt_open(kvm);
+		if (!ret)
+			atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
+				     &vm->stats.vpe_unmaps);
 		if (ret) {
 			pr_err("VM %d: cannot make the VPTs readable (%d): forwarded vLPIs saved as upstream saves them\n",
 			       kvm->userspace_pid, ret);

@@ -63,6 +63,7 @@ enum vlpi_mig_action {
  *	loaded
  * @unreadable: vLPIs whose state the save could not read, saved as
  *	upstream saves them
+ * @vpe_unmaps: vPEs the module unmapped (and mapped back) to read VPTs
  *
  * How many vLPIs are forwarded is not counted: vlpi_mig_vm_forwarded()
  * derives it from the vGIC.
@@ -76,6 +77,7 @@ struct vlpi_mig_stats {
 	atomic64_t unforward_running;
 	atomic64_t restore_busy;
 	atomic64_t unreadable;
+	atomic64_t vpe_unmaps;
 };
 
 /**

@@ -212,7 +212,7 @@ void vlpi_mig_vm_show(struct seq_file *m)
 	mutex_lock(&vlpi_mig_vms_lock);
 	xa_for_each(&vlpi_mig_vms, idx, vm) {
 		st = &vm->stats;
-		seq_printf(m, "pid %d forwarded %llu saved_pending %lld skipped %lld refused %lld restored %lld kept %lld unforward_running %lld restore_busy %lld unreadable %lld\n",
+		seq_printf(m, "pid %d forwarded %llu saved_pending %lld skipped %lld refused %lld restored %lld kept %lld unforward_running %lld restore_busy %lld unreadable %lld vpe_unmaps %lld\n",
 			   vm->pid, vlpi_mig_vm_forwarded(vm->kvm),
 			   atomic64_read(&st->saved_pending),
 			   atomic64_read(&st->skipped),
@@ -221,7 +221,8 @@ void vlpi_mig_vm_show(struct seq_file *m)
 			   atomic64_read(&st->kept),
 			   atomic64_read(&st->unforward_running),
 			   atomic64_read(&st->restore_busy),
-			   atomic64_read(&st->unreadable));
+			   atomic64_read(&st->unreadable),
+			   atomic64_read(&st->vpe_unmaps));
 	}
 	mutex_unlock(&vlpi_mig_vms_lock);
 }

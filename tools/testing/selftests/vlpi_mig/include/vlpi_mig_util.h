@@ -56,6 +56,7 @@ struct vlpi_stats {
 	uint64_t unforward_running;
 	uint64_t restore_busy;
 	uint64_t unreadable;
+	uint64_t vpe_unmaps;
 };
 
 bool vlpi_mig_read_stats(struct vlpi_stats *st);

@@ -167,6 +167,7 @@ static const struct {
 	{ "unforward_running", offsetof(struct vlpi_stats, unforward_running) },
 	{ "restore_busy", offsetof(struct vlpi_stats, restore_busy) },
 	{ "unreadable", offsetof(struct vlpi_stats, unreadable) },
+	{ "vpe_unmaps", offsetof(struct vlpi_stats, vpe_unmaps) },
 };
 
 /* Lines of "pid <pid>" then "<name> <value>" pairs, one line per VM */
