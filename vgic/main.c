@@ -11,7 +11,9 @@
  *
  * vgic_mig_lock (mutex, registration only)
  * kvm->lock, vcpu->mutex, kvm->arch.config_lock, its->its_lock
- *     (whichever the vGIC holds when it calls a hook that may sleep)
+ *     (whichever the vGIC holds when it calls a hook that may sleep; the
+ *     pending-table save holds all of them, every vITS's its_lock
+ *     included, so that forwarding waits for it)
  *   vgic_mig_srcu (read side)
  *     vlpi_mig_vms_lock (mutex: per-VM state created or freed, debugfs)
  *       vlpi_mig_vms.xa_lock (spinlock)

@@ -18,7 +18,10 @@
  * such a host, for a VMM that asks before a migration starts.
  *
  * Called with kvm->lock, every vcpu->mutex and kvm->arch.config_lock
- * held (ITS_SAVE_TABLES also holds the vITS's its_lock); no vCPU runs.
+ * held, and every vITS's its_lock (the pending-table save takes them all
+ * around the module's part, so that no forwarding is set up, and no VINT
+ * sent, while vPEs are unmapped; ITS_SAVE_TABLES holds its own); no vCPU
+ * runs.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
