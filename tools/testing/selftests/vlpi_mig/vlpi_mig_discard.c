@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -195,12 +194,8 @@ int main(int argc, char *argv[])
 	vlpi_count_deliveries(v);
 	vlpi_run_to_sync(v->vcpus[0], OP_READY);
 
-	vlpi_route_msis(v, &msi, 1);
-	efd = eventfd(0, EFD_NONBLOCK);
-	TEST_ASSERT(efd >= 0, "eventfd: %s", strerror(errno));
 	stats_forwarded(v, module, "before the irqfd");
-	vlpi_irqfd(v, 0, efd, true);
-	edu_enable_msi(&edu, efd);
+	efd = vlpi_forward_edu(v, &edu, &msi);
 	irq = edu_host_irq(&edu);
 	TEST_ASSERT(irq > 0, "no host IRQ for %s", BDF);
 

@@ -20,7 +20,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -92,11 +91,7 @@ int main(int argc, char *argv[])
 	vlpi_count_deliveries(vm);
 	vlpi_run_to_sync(vm->vcpus[0], 1);
 
-	vlpi_route_msis(vm, &msi, 1);
-	efd = eventfd(0, EFD_NONBLOCK);
-	TEST_ASSERT(efd >= 0, "eventfd: %s", strerror(errno));
-	vlpi_irqfd(vm, 0, efd, true);
-	edu_enable_msi(&edu, efd);
+	efd = vlpi_forward_edu(vm, &edu, &msi);
 	ksft_test_result(host_irq_forwarded(edu_host_irq(&edu)),
 			 "the edu MSI is forwarded\n");
 	edu_raise(&edu, 1);

@@ -48,6 +48,13 @@ int vlpi_signal_msi(struct vlpi_vm *v, struct vlpi_msi msi);
 /* GSI i routes msis[i], with its DeviceID, to the vITS doorbell */
 void vlpi_route_msis(struct vlpi_vm *v, const struct vlpi_msi *msis, int n);
 void vlpi_irqfd(struct vlpi_vm *v, uint32_t gsi, int efd, bool assign);
+struct edu;
+/*
+ * Forward @edu's MSI as @msi on GSI 0: route it, add an irqfd on a new
+ * eventfd and give that eventfd to VFIO. Returns the eventfd.
+ */
+int vlpi_forward_edu(struct vlpi_vm *v, struct edu *edu,
+		     const struct vlpi_msi *msi);
 /* KVM_SET_GSI_ROUTING as vlpi_route_msis() does; 0 or the errno */
 int __vlpi_route_msis(struct vlpi_vm *v, const struct vlpi_msi *msis, int n);
 /* Test whether an LPI's bit is set in a pending table */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 
 #include <linux/compiler.h>
 #include <linux/sizes.h>
@@ -17,6 +18,7 @@
 #include "processor.h"
 #include "vgic.h"
 
+#include "vfio_edu.h"
 #include "vlpi_its.h"
 
 #define VLPI_MEMSLOT		10
@@ -161,6 +163,19 @@ void vlpi_delivered_reset(struct vlpi_vm *v)
 void vlpi_delivered_sync(struct vlpi_vm *v)
 {
 	sync_global_from_guest(v->vm, vlpi_delivered);
+}
+
+int vlpi_forward_edu(struct vlpi_vm *v, struct edu *edu,
+		     const struct vlpi_msi *msi)
+{
+	int efd;
+
+	vlpi_route_msis(v, msi, 1);
+	efd = eventfd(0, EFD_NONBLOCK);
+	TEST_ASSERT(efd >= 0, "eventfd: %s", strerror(errno));
+	vlpi_irqfd(v, 0, efd, true);
+	edu_enable_msi(edu, efd);
+	return efd;
 }
 
 /* Guest side */
