@@ -19,7 +19,9 @@
  *       vlpi_mig_vms.xa_lock (spinlock)
  *     vlpi_mig_coherent_vpes.xa_lock (spinlock: the save's VPT window)
  * kvm->irqfds.lock (spinlock, IRQs off: a GSI route change)
- *   vgic_irq->irq_lock (raw: the forward and unforward hooks)
+ *   vgic_irq->irq_lock (raw: the forward and unforward hooks, and the
+ *       save's read of each vLPI; also taken under its->its_lock, by
+ *       set-forwarding and by the save)
  *     vgic_mig_srcu (read side)
  *       irq_desc->lock of the host IRQ (raw: irq_{get,set}_irqchip_state())
  *
