@@ -102,7 +102,7 @@ int vlpi_mig_save_begin(struct kvm *kvm)
 	}
 
 	vm->save_action = vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
-					       READ_ONCE(vm->policy));
+					       vlpi_mig_vm_policy(vm));
 	if (vm->save_action == VLPI_MIG_UPSTREAM)
 		return 0;
 
@@ -135,15 +135,6 @@ void vlpi_mig_save_end(struct kvm *kvm)
 				    kvm->userspace_pid, vm->save_unreadable,
 				    vm->save_first_unreadable,
 				    vlpi_mig_vpt_mode_name(vlpi_mig_host.vpt_mode));
-}
-
-static void vlpi_mig_refused(struct kvm *kvm, struct vlpi_mig_vm *vm,
-			     const char *what, u32 intid)
-{
-	atomic64_inc(&vm->stats.refused);
-	pr_warn_ratelimited("VM %d: %s refused: LPI %u is forwarded, and its pending state cannot be read here (VPT access: %s, policy strict); the migration would lose it\n",
-			    kvm->userspace_pid, what, intid,
-			    vlpi_mig_vpt_mode_name(vlpi_mig_host.vpt_mode));
 }
 
 /* As the vGIC does: a table write with no vCPU running, for the dirty log */
@@ -267,12 +258,15 @@ int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 		return PTR_ERR(vm);
 
 	switch (vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
-				     READ_ONCE(vm->policy))) {
+				     vlpi_mig_vm_policy(vm))) {
 	case VLPI_MIG_READ:
 	case VLPI_MIG_ALL_PENDING:
 		return 0;
 	case VLPI_MIG_REFUSE:
-		vlpi_mig_refused(kvm, vm, "ITS save", irq->intid);
+		atomic64_inc(&vm->stats.refused);
+		pr_warn_ratelimited("VM %d: ITS save refused: LPI %u is forwarded, and its pending state cannot be read here (VPT access: %s, policy strict); the migration would lose it\n",
+				    kvm->userspace_pid, irq->intid,
+				    vlpi_mig_vpt_mode_name(vlpi_mig_host.vpt_mode));
 		return -EACCES;
 	default:
 		return -EACCES;		/* upstream's answer */
