@@ -227,7 +227,9 @@ int main(int argc, char *argv[])
 	 * vCPU 0, the LPI's target, in the guest all along: its vPE is
 	 * resident, as upstream, counted. Were it put meanwhile (preempted on
 	 * the host), no vCPU could take the vLPI and keeping it would be
-	 * right: then it must arrive exactly once. Never twice.
+	 * right: then it must arrive exactly once. Never twice. Whether the
+	 * kept state still shows in software when the host looks is a race
+	 * with that vCPU, loaded again and listing it: not asserted.
 	 */
 	pin_to_cpu(0);
 	spin_masked = true;
@@ -249,8 +251,7 @@ int main(int argc, char *argv[])
 		vlpi_mig_read_stats(&st);
 		resident = st.unforward_running == n + 1 && st.kept == 2 &&
 			   !in_sw && got == 0;
-		put = st.unforward_running == n && st.kept == 3 && in_sw &&
-		      got == 1;
+		put = st.unforward_running == n && st.kept == 3 && got == 1;
 		ksft_test_result(resident || put,
 				 "with the LPI's vCPU running: %s (unforward_running %lu, kept %lu, delivered %u)\n",
 				 resident ? "vPE resident, as upstream, counted" :
