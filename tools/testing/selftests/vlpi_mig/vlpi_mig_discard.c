@@ -63,19 +63,14 @@ static void guest_code(void)
 
 	local_irq_disable();
 	vlpi_guest_gic_init();
-	vlpi_guest_its_init();
-	vlpi_guest_map_device(msi.devid, 0);
-	vlpi_guest_map_event(msi.devid, msi.eventid, 0, INTID);
-	vlpi_guest_invall();
+	vlpi_guest_its_setup(&msi, 1, 0);
 	GUEST_SYNC(OP_READY);
 
 	for (;;) {
 		op = READ_ONCE(guest_op);
 		switch (op) {
 		case OP_UNMASK:
-			local_irq_enable();
-			udelay(GUEST_WAIT_US);
-			local_irq_disable();
+			vlpi_guest_unmask_for(GUEST_WAIT_US);
 			break;
 		case OP_DISCARD:
 			vlpi_guest_discard(msi.devid, msi.eventid);

@@ -38,28 +38,11 @@
 #define BDF		"0000:00:02.0"
 #define INTID		VLPI_LPI_BASE
 #define CYCLES		200
-#define GUEST_WAIT_US	20000
 
 static const struct vlpi_msi msi = { 0, 0 };
 static struct vlpi_vm *vm;
 static int efd;
 static bool cycling_done;
-
-static void guest_code(void)
-{
-	local_irq_disable();
-	vlpi_guest_gic_init();
-	vlpi_guest_its_init();
-	vlpi_guest_map_device(msi.devid, 0);
-	vlpi_guest_map_event(msi.devid, msi.eventid, 0, INTID);
-	vlpi_guest_invall();
-	GUEST_SYNC(1);
-
-	local_irq_enable();
-	udelay(GUEST_WAIT_US);
-	local_irq_disable();
-	GUEST_SYNC(2);
-}
 
 static void *cycle_irqfd(void *arg)
 {
@@ -87,7 +70,7 @@ int main(int argc, char *argv[])
 		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
 	ksft_set_plan(module ? 4 : 3);
 
-	vm = vlpi_its_vm_create(1, guest_code);
+	vm = vlpi_its_vm_create(1, vlpi_guest_one_msi);
 	vlpi_count_deliveries(vm);
 	vlpi_run_to_sync(vm->vcpus[0], 1);
 

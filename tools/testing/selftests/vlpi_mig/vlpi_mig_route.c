@@ -59,22 +59,13 @@ static const struct vlpi_msi rerouted[NR_DEVS] = { { 1, 0 }, { 1, 0 } };
 
 static void guest_code(void)
 {
-	unsigned int i;
-
 	local_irq_disable();
 	vlpi_guest_gic_init();
-	vlpi_guest_its_init();
-	for (i = 0; i < NR_DEVS; i++) {
-		vlpi_guest_map_device(msis[i].devid, i);
-		vlpi_guest_map_event(msis[i].devid, msis[i].eventid, 0, LPI(i));
-	}
-	vlpi_guest_invall();
+	vlpi_guest_its_setup(msis, NR_DEVS, 0);
 	GUEST_SYNC(STAGE_READY);
 
 	for (;;) {
-		local_irq_enable();
-		udelay(GUEST_WAIT_US);
-		local_irq_disable();
+		vlpi_guest_unmask_for(GUEST_WAIT_US);
 		GUEST_SYNC(STAGE_UNMASKED);
 	}
 }
@@ -109,13 +100,7 @@ int main(int argc, char *argv[])
 	vlpi_count_deliveries(v);
 	vlpi_run_to_sync(v->vcpus[0], STAGE_READY);
 
-	vlpi_route_msis(v, msis, NR_DEVS);
-	for (i = 0; i < NR_DEVS; i++) {
-		efds[i] = eventfd(0, EFD_NONBLOCK);
-		TEST_ASSERT(efds[i] >= 0, "eventfd: %s", strerror(errno));
-		vlpi_irqfd(v, i, efds[i], true);
-		edu_enable_msi(&edus[i], efds[i]);
-	}
+	vlpi_forward_edus(v, edus, msis, NR_DEVS, efds);
 	fwd = true;
 	for (i = 0; i < NR_DEVS; i++) {
 		irqs[i] = edu_host_irq(&edus[i]);

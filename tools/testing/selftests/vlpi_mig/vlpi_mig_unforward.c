@@ -72,18 +72,13 @@ static void guest_code(void)
 		GUEST_DONE();
 	}
 
-	vlpi_guest_its_init();
-	vlpi_guest_map_device(msi.devid, 0);
-	vlpi_guest_map_event(msi.devid, msi.eventid, 0, INTID);
-	vlpi_guest_invall();
+	vlpi_guest_its_setup(&msi, 1, 0);
 	GUEST_SYNC(1);
 
 	for (;;) {
 		while (READ_ONCE(spin_masked))
 			cpu_relax();
-		local_irq_enable();
-		udelay(GUEST_WAIT_US);
-		local_irq_disable();
+		vlpi_guest_unmask_for(GUEST_WAIT_US);
 		GUEST_SYNC(2);
 	}
 }

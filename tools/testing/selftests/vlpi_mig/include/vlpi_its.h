@@ -14,12 +14,14 @@
 
 #include "vlpi_mig_util.h"
 
-#define VLPI_MAX_VCPUS		4
+#define VLPI_MAX_VCPUS		64
 #define VLPI_MAX_DEVICES	8
 #define VLPI_NR_LPIS		64	/* LPIs 8192..8255 are configured */
 #define VLPI_LPI_BASE		8192
 #define VLPI_PEND_TABLE_SIZE	SZ_64K
 #define VLPI_ITS_DOORBELL	(GITS_BASE_GPA + GITS_TRANSLATER)
+/* Long enough for a pending LPI to reach the unmasked guest, under TCG */
+#define VLPI_GUEST_WAIT_US	20000
 
 /* Where the guest's ITS tables live; shared with the guest */
 struct vlpi_its_layout {
@@ -55,6 +57,9 @@ struct edu;
  */
 int vlpi_forward_edu(struct vlpi_vm *v, struct edu *edu,
 		     const struct vlpi_msi *msi);
+/* The same for @n devices: GSI i forwards edus[i]'s MSI as msis[i] */
+void vlpi_forward_edus(struct vlpi_vm *v, struct edu *edus,
+		       const struct vlpi_msi *msis, int n, int *efds);
 /* KVM_SET_GSI_ROUTING as vlpi_route_msis() does; 0 or the errno */
 int __vlpi_route_msis(struct vlpi_vm *v, const struct vlpi_msi *msis, int n);
 /* Test whether an LPI's bit is set in a pending table */
@@ -75,6 +80,16 @@ void vlpi_guest_gic_init(void);		/* and enable this vCPU's LPIs */
 void vlpi_guest_enable_lpis(void);
 void vlpi_guest_disable_lpis(void);
 void vlpi_guest_its_init(void);
+/* The ITS initialised, msis[i] mapped (ITT i) as LPI 8192 + i on @vcpu */
+void vlpi_guest_its_setup(const struct vlpi_msi *msis, int n, uint32_t vcpu);
+/* Interrupts unmasked for @us: take what is pending, then mask again */
+void vlpi_guest_unmask_for(uint32_t us);
+/*
+ * A whole guest for one MSI, DevID 0 EventID 0 as LPI 8192 on vCPU 0:
+ * GUEST_SYNC(1) once set up, then on every run unmasked for
+ * VLPI_GUEST_WAIT_US and GUEST_SYNC(2).
+ */
+void vlpi_guest_one_msi(void);
 void vlpi_guest_map_device(uint32_t devid, unsigned int itt_index);
 void vlpi_guest_map_event(uint32_t devid, uint32_t eventid,
 			  uint32_t vcpu, uint32_t intid);

@@ -12,10 +12,12 @@
 #include <linux/sizes.h>
 
 #include "kvm_util.h"
+#include "delay.h"
 #include "gic.h"
 #include "gic_v3.h"
 #include "gic_v3_its.h"
 #include "processor.h"
+#include "ucall_common.h"
 #include "vgic.h"
 
 #include "vfio_edu.h"
@@ -165,16 +167,26 @@ void vlpi_delivered_sync(struct vlpi_vm *v)
 	sync_global_from_guest(v->vm, vlpi_delivered);
 }
 
+void vlpi_forward_edus(struct vlpi_vm *v, struct edu *edus,
+		       const struct vlpi_msi *msis, int n, int *efds)
+{
+	int i;
+
+	vlpi_route_msis(v, msis, n);
+	for (i = 0; i < n; i++) {
+		efds[i] = eventfd(0, EFD_NONBLOCK);
+		TEST_ASSERT(efds[i] >= 0, "eventfd: %s", strerror(errno));
+		vlpi_irqfd(v, i, efds[i], true);
+		edu_enable_msi(&edus[i], efds[i]);
+	}
+}
+
 int vlpi_forward_edu(struct vlpi_vm *v, struct edu *edu,
 		     const struct vlpi_msi *msi)
 {
 	int efd;
 
-	vlpi_route_msis(v, msi, 1);
-	efd = eventfd(0, EFD_NONBLOCK);
-	TEST_ASSERT(efd >= 0, "eventfd: %s", strerror(errno));
-	vlpi_irqfd(v, 0, efd, true);
-	edu_enable_msi(edu, efd);
+	vlpi_forward_edus(v, edu, msi, 1, &efd);
 	return efd;
 }
 
@@ -227,6 +239,41 @@ void vlpi_guest_its_init(void)
 	 */
 	for (cpu = 0; cpu < vlpi_its.nr_vcpus; cpu++)
 		its_send_mapc_cmd((void *)vlpi_its.cmdq, cpu << 16, cpu, true);
+}
+
+void vlpi_guest_its_setup(const struct vlpi_msi *msis, int n, uint32_t vcpu)
+{
+	int i;
+
+	vlpi_guest_its_init();
+	for (i = 0; i < n; i++) {
+		vlpi_guest_map_device(msis[i].devid, i);
+		vlpi_guest_map_event(msis[i].devid, msis[i].eventid, vcpu,
+				     VLPI_LPI_BASE + i);
+	}
+	vlpi_guest_invall();
+}
+
+void vlpi_guest_unmask_for(uint32_t us)
+{
+	local_irq_enable();
+	udelay(us);
+	local_irq_disable();
+}
+
+static const struct vlpi_msi vlpi_one_msi = { 0, 0 };
+
+void vlpi_guest_one_msi(void)
+{
+	local_irq_disable();
+	vlpi_guest_gic_init();
+	vlpi_guest_its_setup(&vlpi_one_msi, 1, 0);
+	GUEST_SYNC(1);
+
+	for (;;) {
+		vlpi_guest_unmask_for(VLPI_GUEST_WAIT_US);
+		GUEST_SYNC(2);
+	}
 }
 
 void vlpi_guest_map_device(uint32_t devid, unsigned int itt_index)
