@@ -9,8 +9,11 @@
  *
  * 1. Anyone holding the host IRQ number can call it at any time. The
  *    reader answers only for a vPE inside a coherency window this module
- *    opened (vlpi_mig_vpt_open()) and refuses with -EACCES otherwise, so
- *    no caller ever gets a stale bit.
+ *    opened (vlpi_mig_vpt_open()), and only if it finds at the read what
+ *    the window should have made true (the vPE not resident and its
+ *    doorbell deactivated, that is unmapped); it refuses with -EACCES
+ *    otherwise, so no caller ever gets a stale bit. The fail_vpt_window
+ *    fault point breaks the window on purpose to show the refusal.
  *
  * 2. A vmapp_count check races with VMAPP. Nothing here infers the
  *    mapping state from a counter: the module unmaps the vPEs itself, and
@@ -32,7 +35,7 @@
  * that no vCPU can take the vLPI under our feet; vlpi_mig_vpt_read_one()
  * opens a window for that one vPE on this CPU for the length of the read.
  *
- * Locking: the window (vlpi_mig_coherent_vpes) is written under the save
+ * Locking: the window (vlpi_mig_window) is written under the save
  * path's locks above, and read locklessly (xarray, RCU) by the reader,
  * which runs under the host IRQ's descriptor lock with interrupts off.
  * The one-vPE window (vlpi_mig_reading_vpe) is per CPU and only set with
@@ -41,7 +44,9 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/fault-inject.h>
 #include <linux/interrupt.h>
+#include <linux/irq.h>
 #include <linux/kvm_host.h>
 #include <linux/percpu.h>
 #include <linux/irqchip/arm-gic-v4.h>
@@ -53,52 +58,108 @@
 
 #include "vpt.h"
 
-/* vPEs whose VPT is coherent, by vpe_id */
-static DEFINE_XARRAY(vlpi_mig_coherent_vpes);
+/* The save's window, the only one the ITS's reader consults */
+static struct vlpi_mig_window vlpi_mig_window = {
+	.vpes = XARRAY_INIT(vlpi_mig_window.vpes, 0),
+};
 
 /* The one vPE this CPU reads with interrupts off, or NULL */
 static DEFINE_PER_CPU(struct its_vpe *, vlpi_mig_reading_vpe);
 
+/*
+ * Fault point for the tests: open the save's window without unmapping the
+ * vPEs, as a broken window would, so that a test can see the reader
+ * refuse. Only a kernel built with CONFIG_FAULT_INJECTION has it.
+ */
+static DECLARE_FAULT_ATTR(vlpi_mig_fail_vpt_window);
+
 /**
- * vlpi_mig_vpt_mark() - let the reader answer for a vPE
+ * vlpi_mig_fault_init() - expose the module's fault points in debugfs
+ * @parent: the module's debugfs directory
+ */
+void vlpi_mig_fault_init(struct dentry *parent)
+{
+	fault_create_debugfs_attr("fail_vpt_window", parent,
+				  &vlpi_mig_fail_vpt_window);
+}
+
+/**
+ * vlpi_mig_window_init() - an empty window, for a test's own fixture
+ * @w: the window
+ */
+VISIBLE_IF_KUNIT void vlpi_mig_window_init(struct vlpi_mig_window *w)
+{
+	xa_init(&w->vpes);
+}
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_window_init);
+
+/**
+ * vlpi_mig_window_mark() - let a window's reader answer for a vPE
+ * @w: the window
  * @vpe: a vPE whose VPT the caller has made coherent
  *
  * Return: 0 or -ENOMEM.
  */
-VISIBLE_IF_KUNIT int vlpi_mig_vpt_mark(struct its_vpe *vpe)
+VISIBLE_IF_KUNIT int vlpi_mig_window_mark(struct vlpi_mig_window *w,
+					  struct its_vpe *vpe)
 {
-	return xa_err(xa_store(&vlpi_mig_coherent_vpes, vpe->vpe_id, vpe,
+	return xa_err(xa_store(&w->vpes, vpe->vpe_id, vpe,
 			       GFP_KERNEL_ACCOUNT));
 }
-EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_vpt_mark);
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_window_mark);
 
 /**
- * vlpi_mig_vpt_unmark() - make the reader refuse a vPE again
+ * vlpi_mig_window_unmark() - make a window's reader refuse a vPE again
+ * @w: the window
  * @vpe: the vPE
  */
-VISIBLE_IF_KUNIT void vlpi_mig_vpt_unmark(struct its_vpe *vpe)
+VISIBLE_IF_KUNIT void vlpi_mig_window_unmark(struct vlpi_mig_window *w,
+					     struct its_vpe *vpe)
 {
-	xa_cmpxchg(&vlpi_mig_coherent_vpes, vpe->vpe_id, vpe, NULL, 0);
+	xa_cmpxchg(&w->vpes, vpe->vpe_id, vpe, NULL, 0);
 }
-EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_vpt_unmark);
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_window_unmark);
+
+/*
+ * What the save's window set, checked at the read rather than trusted:
+ * the vPE is not resident, and its doorbell, whose activation maps the
+ * vPE, is deactivated. Read without the doorbell's descriptor lock: the
+ * save holds every lock under which it changes.
+ */
+static bool vlpi_mig_vpe_unmapped(struct its_vpe *vpe)
+{
+	struct irq_data *d = irq_get_irq_data(vpe->irq);
+
+	return !READ_ONCE(vpe->resident) && !(d && irqd_is_activated(d));
+}
 
 /**
- * vlpi_mig_get_pending() - the ITS's vLPI state reader
+ * vlpi_mig_window_read() - read a vLPI's pending bit, if a window allows
+ * @w: the window
  * @vpe: the vPE the vLPI is mapped to
  * @vintid: the vLPI
  * @pending: its pending bit, on success
  *
+ * Answers for a vPE marked in @w and found unmapped, or for the vPE this
+ * CPU reads with interrupts off (vlpi_mig_vpt_read_one()), found not
+ * resident.
+ *
  * Return: 0; -EACCES if @vpe's VPT is not known to be coherent; -ERANGE if
  * @vintid is past what KVM's vITS implements.
  */
-VISIBLE_IF_KUNIT int vlpi_mig_get_pending(struct its_vpe *vpe, u32 vintid,
+VISIBLE_IF_KUNIT int vlpi_mig_window_read(struct vlpi_mig_window *w,
+					  struct its_vpe *vpe, u32 vintid,
 					  bool *pending)
 {
 	const u8 *vpt;
 
-	if (xa_load(&vlpi_mig_coherent_vpes, vpe->vpe_id) != vpe &&
-	    this_cpu_read(vlpi_mig_reading_vpe) != vpe)
+	if (xa_load(&w->vpes, vpe->vpe_id) == vpe) {
+		if (!vlpi_mig_vpe_unmapped(vpe))
+			return -EACCES;
+	} else if (this_cpu_read(vlpi_mig_reading_vpe) != vpe ||
+		   READ_ONCE(vpe->resident)) {
 		return -EACCES;
+	}
 	if (vintid >= BIT(VLPI_MIG_VITS_IDBITS))
 		return -ERANGE;
 
@@ -107,44 +168,45 @@ VISIBLE_IF_KUNIT int vlpi_mig_get_pending(struct its_vpe *vpe, u32 vintid,
 		   BIT(vintid % BITS_PER_BYTE);
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_get_pending);
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_window_read);
+
+/* The ITS's vLPI state reader */
+static int vlpi_mig_get_pending(struct its_vpe *vpe, u32 vintid,
+				bool *pending)
+{
+	return vlpi_mig_window_read(&vlpi_mig_window, vpe, vintid, pending);
+}
 
 static const struct its_vlpi_state_ops vlpi_mig_state_ops = {
 	.get_pending = vlpi_mig_get_pending,
 };
 
-static void vlpi_mig_vpt_forget(struct its_vm *its_vm, int nr)
-{
-	int i;
-
-	for (i = 0; i < nr; i++)
-		vlpi_mig_vpt_unmark(its_vm->vpes[i]);
-}
-
 /**
  * vlpi_mig_vpt_open() - make every VPT of a VM coherent and readable
  * @kvm: the VM, with kvm->lock, every vcpu->mutex and config_lock held
+ * @unmapped: set to whether the vPEs were unmapped, for vlpi_mig_vpt_close()
  *
  * Unmaps every vPE of the VM once, cleans and invalidates their VPTs to
  * the PoC and lets the reader answer for them, until vlpi_mig_vpt_close().
  *
  * Return: 0, or -ENOMEM with the vPEs mapped again.
  */
-int vlpi_mig_vpt_open(struct kvm *kvm)
+int vlpi_mig_vpt_open(struct kvm *kvm, bool *unmapped)
 {
 	struct its_vm *its_vm = &kvm->arch.vgic.its_vm;
 	int i, ret;
 
-	vgic_mig_unmap_vpes(kvm);
+	*unmapped = !should_fail(&vlpi_mig_fail_vpt_window, 1);
+	if (*unmapped)
+		vgic_mig_unmap_vpes(kvm);
 
 	for (i = 0; i < its_vm->nr_vpes; i++) {
 		struct its_vpe *vpe = its_vm->vpes[i];
 
 		its_vpe_sync_vpt(vpe);
-		ret = vlpi_mig_vpt_mark(vpe);
+		ret = vlpi_mig_window_mark(&vlpi_mig_window, vpe);
 		if (ret) {
-			vlpi_mig_vpt_forget(its_vm, i);
-			vgic_mig_map_vpes(kvm);
+			vlpi_mig_vpt_close(kvm, *unmapped);
 			return ret;
 		}
 	}
@@ -154,15 +216,19 @@ int vlpi_mig_vpt_open(struct kvm *kvm)
 /**
  * vlpi_mig_vpt_close() - end the window vlpi_mig_vpt_open() opened
  * @kvm: the VM, with the same locks held
+ * @unmapped: what vlpi_mig_vpt_open() said
  *
  * The reader refuses again before any vPE is mapped back.
  */
-void vlpi_mig_vpt_close(struct kvm *kvm)
+void vlpi_mig_vpt_close(struct kvm *kvm, bool unmapped)
 {
 	struct its_vm *its_vm = &kvm->arch.vgic.its_vm;
+	int i;
 
-	vlpi_mig_vpt_forget(its_vm, its_vm->nr_vpes);
-	vgic_mig_map_vpes(kvm);
+	for (i = 0; i < its_vm->nr_vpes; i++)
+		vlpi_mig_window_unmark(&vlpi_mig_window, its_vm->vpes[i]);
+	if (unmapped)
+		vgic_mig_map_vpes(kvm);
 }
 
 /**

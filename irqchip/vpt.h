@@ -7,10 +7,12 @@
 #define __VLPI_MIG_VPT_H
 
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 /* KVM's vGIC implements 16 INTID bits for LPIs (INTERRUPT_ID_BITS_ITS) */
 #define VLPI_MIG_VITS_IDBITS	16
 
+struct dentry;
 struct its_vpe;
 struct kvm;
 struct vgic_mig_host_info;
@@ -35,18 +37,31 @@ enum vlpi_mig_vpt_mode vlpi_mig_vpt_mode(const struct vgic_mig_host_info *host,
 					 bool declared_coherent);
 const char *vlpi_mig_vpt_mode_name(enum vlpi_mig_vpt_mode mode);
 
+/**
+ * struct vlpi_mig_window - the vPEs whose VPT a reader may read
+ * @vpes: the vPEs, by vpe_id, whose VPT was made coherent
+ *
+ * The ITS's reader consults the save's window alone; tests make their own.
+ */
+struct vlpi_mig_window {
+	struct xarray vpes;
+};
+
 /* vlpi_state.c */
-int vlpi_mig_vpt_open(struct kvm *kvm);
-void vlpi_mig_vpt_close(struct kvm *kvm);
+int vlpi_mig_vpt_open(struct kvm *kvm, bool *unmapped);
+void vlpi_mig_vpt_close(struct kvm *kvm, bool unmapped);
+void vlpi_mig_fault_init(struct dentry *parent);
 int vlpi_mig_vpt_read_one(enum vlpi_mig_vpt_mode mode, struct its_vpe *vpe,
 			  int host_irq, bool *pending);
 int vlpi_mig_state_register(void);
 void vlpi_mig_state_unregister(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
-int vlpi_mig_vpt_mark(struct its_vpe *vpe);
-void vlpi_mig_vpt_unmark(struct its_vpe *vpe);
-int vlpi_mig_get_pending(struct its_vpe *vpe, u32 vintid, bool *pending);
+void vlpi_mig_window_init(struct vlpi_mig_window *w);
+int vlpi_mig_window_mark(struct vlpi_mig_window *w, struct its_vpe *vpe);
+void vlpi_mig_window_unmark(struct vlpi_mig_window *w, struct its_vpe *vpe);
+int vlpi_mig_window_read(struct vlpi_mig_window *w, struct its_vpe *vpe,
+			 u32 vintid, bool *pending);
 #endif
 
 #endif /* __VLPI_MIG_VPT_H */

@@ -250,8 +250,9 @@ static struct kunit_suite caps_suite = {
 };
 
 /*
- * The coherency window, with fake vPEs: a VPT page and an id far above
- * any the host allocates, so a real vPE is never disturbed.
+ * The coherency window, with fixtures of the test's own: a window that the
+ * ITS's reader never consults, and fake vPEs (a VPT page, an id, no
+ * doorbell), so that no real vPE or live window is ever touched.
  */
 #define FAKE_VPE_ID	0xfff0
 
@@ -276,6 +277,22 @@ static struct its_vpe *fake_vpe(struct kunit *test)
 	return vpe;
 }
 
+static void destroy_window(void *w)
+{
+	xa_destroy(&((struct vlpi_mig_window *)w)->vpes);
+}
+
+static struct vlpi_mig_window *fake_window(struct kunit *test)
+{
+	struct vlpi_mig_window *w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	vlpi_mig_window_init(w);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_window,
+							w), 0);
+	return w;
+}
+
 static void set_vpt_bit(struct its_vpe *vpe, u32 vintid)
 {
 	u8 *vpt = page_address(vpe->vpt_page);
@@ -285,72 +302,92 @@ static void set_vpt_bit(struct its_vpe *vpe, u32 vintid)
 
 static void window_refuses_unmarked_vpe(struct kunit *test)
 {
+	struct vlpi_mig_window *w = fake_window(test);
 	struct its_vpe *vpe = fake_vpe(test);
 	bool pending = true;
 
 	set_vpt_bit(vpe, 8200);
 	/* Anyone holding the IRQ number, at any time: refused, untouched */
-	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, 8200, &pending),
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8200, &pending),
 			-EACCES);
 	KUNIT_EXPECT_TRUE(test, pending);
 }
 
 static void window_answers_marked_vpe(struct kunit *test)
 {
+	struct vlpi_mig_window *w = fake_window(test);
 	struct its_vpe *vpe = fake_vpe(test);
 	bool pending;
 
 	set_vpt_bit(vpe, 8200);
-	KUNIT_ASSERT_EQ(test, vlpi_mig_vpt_mark(vpe), 0);
+	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w, vpe), 0);
 
-	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, 8200, &pending), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8200, &pending), 0);
 	KUNIT_EXPECT_TRUE(test, pending);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, 8201, &pending), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8201, &pending), 0);
 	KUNIT_EXPECT_FALSE(test, pending);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, 8199, &pending), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8199, &pending), 0);
 	KUNIT_EXPECT_FALSE(test, pending);
 
-	vlpi_mig_vpt_unmark(vpe);
+	vlpi_mig_window_unmark(w, vpe);
+}
+
+/* Marked, but found resident at the read: the window is not really open */
+static void window_refuses_resident_vpe(struct kunit *test)
+{
+	struct vlpi_mig_window *w = fake_window(test);
+	struct its_vpe *vpe = fake_vpe(test);
+	bool pending = true;
+
+	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w, vpe), 0);
+	vpe->resident = true;
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8192, &pending),
+			-EACCES);
+	KUNIT_EXPECT_TRUE(test, pending);
+	vlpi_mig_window_unmark(w, vpe);
 }
 
 static void window_refuses_after_unmark(struct kunit *test)
 {
+	struct vlpi_mig_window *w = fake_window(test);
 	struct its_vpe *vpe = fake_vpe(test);
 	bool pending;
 
 	set_vpt_bit(vpe, 8192);
-	KUNIT_ASSERT_EQ(test, vlpi_mig_vpt_mark(vpe), 0);
-	vlpi_mig_vpt_unmark(vpe);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, 8192, &pending),
+	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w, vpe), 0);
+	vlpi_mig_window_unmark(w, vpe);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8192, &pending),
 			-EACCES);
 }
 
 static void window_is_per_vpe(struct kunit *test)
 {
+	struct vlpi_mig_window *w = fake_window(test);
 	struct its_vpe *a = fake_vpe(test), *b = fake_vpe(test);
 	bool pending;
 
 	/* Same id, another vPE: the window is for @a alone */
-	KUNIT_ASSERT_EQ(test, vlpi_mig_vpt_mark(a), 0);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(b, 8192, &pending),
+	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w, a), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, b, 8192, &pending),
 			-EACCES);
 	/* ...and closing one that isn't open leaves @a's alone */
-	vlpi_mig_vpt_unmark(b);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(a, 8192, &pending), 0);
-	vlpi_mig_vpt_unmark(a);
+	vlpi_mig_window_unmark(w, b);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, a, 8192, &pending), 0);
+	vlpi_mig_window_unmark(w, a);
 }
 
 static void window_rejects_vintid_past_vits(struct kunit *test)
 {
+	struct vlpi_mig_window *w = fake_window(test);
 	struct its_vpe *vpe = fake_vpe(test);
 	bool pending;
 
-	KUNIT_ASSERT_EQ(test, vlpi_mig_vpt_mark(vpe), 0);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, BIT(16), &pending),
+	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w, vpe), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, BIT(16), &pending),
 			-ERANGE);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, BIT(16) - 1, &pending),
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, BIT(16) - 1, &pending),
 			0);
-	vlpi_mig_vpt_unmark(vpe);
+	vlpi_mig_window_unmark(w, vpe);
 }
 
 /* Unforward's read, interrupts off: only a declared-coherent GIC... */
@@ -377,6 +414,7 @@ static void read_one_needs_declared_coherent(struct kunit *test)
 /* ...and a vPE that is not resident, where no vCPU can take the vLPI */
 static void read_one_refuses_resident_vpe(struct kunit *test)
 {
+	struct vlpi_mig_window *w = fake_window(test);
 	struct its_vpe *vpe = fake_vpe(test);
 	bool pending = true;
 	unsigned long flags;
@@ -389,7 +427,7 @@ static void read_one_refuses_resident_vpe(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ret, -EBUSY);
 	KUNIT_EXPECT_TRUE(test, pending);
 	/* Nor did it leave this CPU's window open */
-	KUNIT_EXPECT_EQ(test, vlpi_mig_get_pending(vpe, 8192, &pending),
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8192, &pending),
 			-EACCES);
 }
 
@@ -398,6 +436,7 @@ static struct kunit_case window_cases[] = {
 	KUNIT_CASE(read_one_refuses_resident_vpe),
 	KUNIT_CASE(window_refuses_unmarked_vpe),
 	KUNIT_CASE(window_answers_marked_vpe),
+	KUNIT_CASE(window_refuses_resident_vpe),
 	KUNIT_CASE(window_refuses_after_unmark),
 	KUNIT_CASE(window_is_per_vpe),
 	KUNIT_CASE(window_rejects_vintid_past_vits),

@@ -17,7 +17,7 @@
  *   vgic_mig_srcu (read side)
  *     vlpi_mig_vms_lock (mutex: per-VM state created or freed, debugfs)
  *       vlpi_mig_vms.xa_lock (spinlock)
- *     vlpi_mig_coherent_vpes.xa_lock (spinlock: the save's VPT window)
+ *     vlpi_mig_window.vpes.xa_lock (spinlock: the save's VPT window)
  * kvm->irqfds.lock (spinlock, IRQs off: a GSI route change)
  *   vgic_irq->irq_lock (raw: the forward and unforward hooks, and the
  *       save's read of each vLPI; also taken under its->its_lock, by
@@ -118,6 +118,7 @@ static int __init vlpi_mig_init(void)
 			    &stats_fops);
 	debugfs_create_x64("caps", 0444, vlpi_mig_debugfs,
 			   &vlpi_mig_host.caps);
+	vlpi_mig_fault_init(vlpi_mig_debugfs);
 
 	pr_info("loaded: GIC %s, direct injection %s, VPT access: %s, caps %#llx\n",
 		!host->info.has_gicv4 ? "v3 or v4 unused" :

@@ -108,8 +108,8 @@ int vlpi_mig_save_begin(struct kvm *kvm)
 
 	vm->save_unreadable = 0;
 	if (vm->save_action == VLPI_MIG_READ) {
-		ret = vlpi_mig_vpt_open(kvm);
-		if (!ret)
+		ret = vlpi_mig_vpt_open(kvm, &vm->save_unmapped);
+		if (!ret && vm->save_unmapped)
 			atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
 				     &vm->stats.vpe_unmaps);
 		if (ret) {
@@ -129,7 +129,7 @@ void vlpi_mig_save_end(struct kvm *kvm)
 	if (WARN_ON_ONCE(!vm))
 		return;
 	if (vm->save_action == VLPI_MIG_READ)
-		vlpi_mig_vpt_close(kvm);
+		vlpi_mig_vpt_close(kvm, vm->save_unmapped);
 	if (vm->save_unreadable)
 		pr_warn_ratelimited("VM %d: %u forwarded vLPI(s) unreadable (LPI %u first), saved as upstream saves them: a pending one is lost (VPT access: %s)\n",
 				    kvm->userspace_pid, vm->save_unreadable,

@@ -86,6 +86,7 @@ struct vlpi_mig_stats {
  * @pid: the VM creator's pid, to tell VMs apart in debugfs
  * @policy: KVM_VLPI_MIG_POLICY_*, set by the VMM at any time
  * @save_action: what the save in progress does, fixed at its start
+ * @save_unmapped: whether the save in progress unmapped the vPEs
  * @save_unreadable: forwarded vLPIs the save in progress could not read
  * @save_first_unreadable: the first of them, for the log
  * @stats: counters
@@ -96,6 +97,7 @@ struct vlpi_mig_vm {
 	pid_t pid;
 	u64 policy;
 	enum vlpi_mig_action save_action;
+	bool save_unmapped;
 	unsigned int save_unreadable;
 	u32 save_first_unreadable;
 	struct vlpi_mig_stats stats;

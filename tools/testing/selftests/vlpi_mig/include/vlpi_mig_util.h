@@ -37,6 +37,8 @@ bool vlpi_mig_loaded(void);
 bool vlpi_mig_test_start(int argc, char *argv[]);
 /* Read a number from a sysfs or debugfs file; false if it can't be read */
 bool read_u64_file(const char *path, uint64_t *val);
+/* Write a string to a sysfs or debugfs file; 0 or the errno */
+int write_str_file(const char *path, const char *str);
 /* Read a bool module parameter ("Y"/"N") */
 bool read_bool_param(const char *path, bool *val);
 /*

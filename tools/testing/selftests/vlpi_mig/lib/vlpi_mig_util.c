@@ -3,6 +3,7 @@
  * Helpers shared by the vlpi-mig selftests.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,21 @@ bool read_u64_file(const char *path, uint64_t *val)
 	n = fscanf(f, "%li", (long *)val);
 	fclose(f);
 	return n == 1;
+}
+
+int write_str_file(const char *path, const char *str)
+{
+	ssize_t n, len = strlen(str);
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	n = write(fd, str, len);
+	if (n != len)
+		ret = n < 0 ? errno : EIO;
+	close(fd);
+	return ret;
 }
 
 bool read_bool_param(const char *path, bool *val)

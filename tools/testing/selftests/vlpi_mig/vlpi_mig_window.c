@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vlpi_mig_window - the VPT is read only inside a coherency window that is
+ * really open, and the reader checks it rather than trusting it.
+ *
+ * On the emulated GIC the VPT is always coherent, so a save that forgot
+ * to unmap the vPEs would still read the right bit, and every other test
+ * would stay green. The module's fail_vpt_window fault point (a kernel
+ * built with CONFIG_FAULT_INJECTION) opens the save's window without
+ * unmapping them; the reader must then refuse, and the save must count
+ * the vLPI unreadable and save it as upstream does, rather than read it.
+ *
+ * One vCPU, never running while the device raises; edu 00:02.0 forwarded
+ * as LPI 8192 and made pending. Three saves of the pending tables:
+ *
+ *   1. window as it should be: the bit is saved, 1 vPE unmapped;
+ *   2. fault armed for one save: 0 returned, the bit not saved,
+ *      unreadable 1, no vPE unmapped;
+ *   3. fault spent: the bit saved again, nothing more unreadable.
+ *
+ * Then the guest unmasks and takes the vLPI once: the broken save lost
+ * nothing on the host side.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "delay.h"
+#include "gic.h"
+#include "processor.h"
+#include "ucall_common.h"
+#include "vgic.h"
+
+#include "vfio_edu.h"
+#include "vlpi_its.h"
+#include "vlpi_mig_util.h"
+#include "vlpi_migrate.h"
+
+#define BDF		"0000:00:02.0"
+#define INTID		VLPI_LPI_BASE
+#define FAULT		VLPI_MIG_DEBUGFS "/fail_vpt_window"
+
+static const struct vlpi_msi msi = { 0, 0 };
+
+/* Arm the fault point for the next @times windows, quietly */
+static int arm_fault(int times)
+{
+	char buf[16];
+	int ret;
+
+	ret = write_str_file(FAULT "/verbose", "0");
+	ret = ret ?: write_str_file(FAULT "/interval", "1");
+	ret = ret ?: write_str_file(FAULT "/probability", "100");
+	snprintf(buf, sizeof(buf), "%d", times);
+	return ret ?: write_str_file(FAULT "/times", buf);
+}
+
+/* One save of the pending tables; the bit it left, and the counters */
+static void save_once(struct vlpi_vm *v, const char *what, int *ret,
+		      bool *bit, struct kvm_vlpi_mig_stats *st)
+{
+	uint8_t *table = vlpi_pend_table(v, 0);
+
+	table[INTID / 8] = 0;
+	*ret = vlpi_save_pending_tables(v);
+	*bit = vlpi_pend_bit(table, INTID);
+	TEST_ASSERT(!vlpi_mig_get_stats(v, st), "STATS");
+	ksft_print_msg("%s: %s, bit %d, unreadable %lu, vpe_unmaps %lu, saved_pending %lu\n",
+		       what, strerror(*ret), *bit, (unsigned long)st->unreadable,
+		       (unsigned long)st->vpe_unmaps,
+		       (unsigned long)st->saved_pending);
+}
+
+int main(int argc, char *argv[])
+{
+	struct kvm_vlpi_mig_stats st0, st1, st2;
+	bool bit0, bit1, bit2, coherent;
+	int ret0, ret1, ret2, efd;
+	struct vlpi_vm *v;
+	struct edu edu;
+	uint32_t got;
+
+	if (!vlpi_mig_test_start(argc, argv))
+		ksft_exit_skip("the fault point is the module's (-m)\n");
+	if (!read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
+			     &coherent) || !coherent)
+		ksft_exit_skip("the VPT is not declared coherent: nothing is read\n");
+	if (access(FAULT, F_OK))
+		ksft_exit_skip("no %s: the kernel lacks CONFIG_FAULT_INJECTION_DEBUG_FS\n",
+			       FAULT);
+	if (!edu_open(&edu, BDF))
+		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
+	ksft_set_plan(8);
+
+	v = vlpi_its_vm_create(1, vlpi_guest_one_msi);
+	vlpi_count_deliveries(v);
+	vlpi_run_to_sync(v->vcpus[0], 1);
+	efd = vlpi_forward_edu(v, &edu, &msi);
+	edu_raise(&edu, 1);
+	edu_ack(&edu, 1);
+
+	save_once(v, "1) window open", &ret0, &bit0, &st0);
+	ksft_test_result(!ret0 && bit0 && st0.vpe_unmaps == 1 &&
+			 !st0.unreadable,
+			 "the save reads the vLPI inside the window: saved, 1 vPE unmapped\n");
+
+	TEST_ASSERT(!arm_fault(1), "arming %s", FAULT);
+	save_once(v, "2) window broken", &ret1, &bit1, &st1);
+	ksft_test_result(!ret1,
+			 "with the window broken, the save still returns 0 (%s)\n",
+			 strerror(ret1));
+	ksft_test_result(st1.vpe_unmaps == st0.vpe_unmaps,
+			 "the fault kept the vPE mapped (vpe_unmaps %lu)\n",
+			 (unsigned long)st1.vpe_unmaps);
+	ksft_test_result(st1.unreadable == st0.unreadable + 1,
+			 "the reader refused the mapped vPE: unreadable %lu (want %lu)\n",
+			 (unsigned long)st1.unreadable,
+			 (unsigned long)st0.unreadable + 1);
+	ksft_test_result(!bit1 && st1.saved_pending == st0.saved_pending,
+			 "nothing read outside the window was saved (bit %d)\n",
+			 bit1);
+
+	save_once(v, "3) fault spent", &ret2, &bit2, &st2);
+	ksft_test_result(!ret2 && bit2 && st2.unreadable == st1.unreadable &&
+			 st2.vpe_unmaps == st1.vpe_unmaps + 1,
+			 "the next save opens the window again and saves the bit\n");
+
+	vlpi_delivered_reset(v);
+	vlpi_run_to_sync(v->vcpus[0], 2);
+	vlpi_delivered_sync(v);
+	got = vlpi_delivered[INTID - VLPI_LPI_BASE];
+	ksft_test_result(got == 1, "the guest took LPI %u %u time(s) (want 1)\n",
+			 INTID, got);
+
+	vlpi_irqfd(v, 0, efd, false);
+	edu_close(&edu);
+	close(efd);
+	vlpi_vm_free(v);
+	ksft_test_result_pass("device and VM closed\n");
+	ksft_finished();
+}
