@@ -14,8 +14,19 @@
 #include <linux/types.h>
 
 /*
- * Attribute group on the KVM_DEV_TYPE_ARM_VGIC_V3 device. Upstream numbers
- * its vGIC groups densely from 0; this one sits far above them ('V' 'L').
+ * Attribute group on the KVM_DEV_TYPE_ARM_VGIC_V3 device.
+ *
+ * Discovery: KVM_HAS_DEVICE_ATTR with this group and
+ * KVM_DEV_ARM_VLPI_MIG_CAPS on the vGICv3 device's fd returns 0 when the
+ * module is loaded, and fails with ENXIO when it is not (or the kernel
+ * lacks the series): no other probe is needed, and a VMM that knows
+ * nothing of the group sees the kernel it always saw.
+ *
+ * Upstream numbers its vGIC groups densely from 0 (0 to 8 in 6.12; 7.x
+ * adds KVM_DEV_ARM_VGIC_GRP_MAINT_IRQ, 9); this one sits far above them
+ * ('V' 'L'), out of reach of the next thousands. Should the vGIC ever
+ * handle this number itself, it wins: the kernel hands the module only
+ * groups the vGIC does not handle, and refuses to register one it does.
  */
 #define KVM_DEV_ARM_VGIC_GRP_VLPI_MIG		0x564c
 
@@ -28,6 +39,17 @@
  *   once a vCPU has run.
  */
 #define KVM_DEV_ARM_VLPI_MIG_CAPS		0
+/*
+ * KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS (read-only): a __u64, the source's caps
+ * as the last accepted KVM_DEV_ARM_VLPI_MIG_CAPS write left them;
+ * ENODATA if none was. Kept as long as the VM lives.
+ *
+ * A VM whose VMM wrote CAPS or POLICY holds a reference on the module
+ * until it is destroyed: rmmod is refused (EAGAIN) rather than forget
+ * what the VMM set. The counters of STATS start again from 0 after a
+ * reload.
+ */
+#define KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS	3
 /*
  * KVM_DEV_ARM_VLPI_MIG_POLICY (read, write): a __u64, what to do where a
  * forwarded vLPI's pending state cannot be read (GICv4.0 not declared

@@ -64,7 +64,13 @@ int vlpi_mig_caps_check(u64 source, u64 host)
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_caps_check);
 
-static int vlpi_mig_set_caps(struct kvm *kvm, u64 __user *uaddr)
+/*
+ * The source's caps, checked against this host's and remembered for the
+ * VM's life (KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS reads them back); the VM
+ * then pins the module, so that a reload cannot forget them.
+ */
+static int vlpi_mig_set_caps(struct vlpi_mig_vm *vm, struct kvm *kvm,
+			     u64 __user *uaddr)
 {
 	u64 source;
 	int ret;
@@ -88,7 +94,31 @@ static int vlpi_mig_set_caps(struct kvm *kvm, u64 __user *uaddr)
 		pr_warn_ratelimited("VM %d: source caps %#llx: unknown bits %#llx\n",
 				    kvm->userspace_pid, source,
 				    source & ~KVM_VLPI_MIG_CAPS_ALL);
-	return ret;
+	if (ret)
+		return ret;
+
+	ret = vlpi_mig_vm_pin(vm);
+	if (ret)
+		return ret;
+	WRITE_ONCE(vm->source_caps, source | VLPI_MIG_SOURCE_CAPS_SET);
+	return 0;
+}
+
+static int vlpi_mig_set_policy(struct vlpi_mig_vm *vm, u64 __user *uaddr)
+{
+	u64 policy;
+	int ret;
+
+	if (get_user(policy, uaddr))
+		return -EFAULT;
+	if (policy > KVM_VLPI_MIG_POLICY_LEGACY)
+		return -EINVAL;
+
+	ret = vlpi_mig_vm_pin(vm);
+	if (ret)
+		return ret;
+	WRITE_ONCE(vm->policy, policy);
+	return 0;
 }
 
 static int vlpi_mig_get_stats(struct vlpi_mig_vm *vm,
@@ -122,7 +152,6 @@ int vlpi_mig_set_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 {
 	u64 __user *uaddr = u64_to_user_ptr(attr->addr);
 	struct vlpi_mig_vm *vm;
-	u64 policy;
 
 	vm = vlpi_mig_vm_get(dev->kvm);
 	if (IS_ERR(vm))
@@ -130,14 +159,9 @@ int vlpi_mig_set_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 
 	switch (attr->attr) {
 	case KVM_DEV_ARM_VLPI_MIG_CAPS:
-		return vlpi_mig_set_caps(dev->kvm, uaddr);
+		return vlpi_mig_set_caps(vm, dev->kvm, uaddr);
 	case KVM_DEV_ARM_VLPI_MIG_POLICY:
-		if (get_user(policy, uaddr))
-			return -EFAULT;
-		if (policy > KVM_VLPI_MIG_POLICY_LEGACY)
-			return -EINVAL;
-		WRITE_ONCE(vm->policy, policy);
-		return 0;
+		return vlpi_mig_set_policy(vm, uaddr);
 	}
 	return -ENXIO;
 }
@@ -146,6 +170,7 @@ int vlpi_mig_get_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 {
 	u64 __user *uaddr = u64_to_user_ptr(attr->addr);
 	struct vlpi_mig_vm *vm;
+	u64 source;
 
 	vm = vlpi_mig_vm_get(dev->kvm);
 	if (IS_ERR(vm))
@@ -154,6 +179,11 @@ int vlpi_mig_get_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 	switch (attr->attr) {
 	case KVM_DEV_ARM_VLPI_MIG_CAPS:
 		return put_user(vlpi_mig_host.caps, uaddr);
+	case KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS:
+		source = READ_ONCE(vm->source_caps);
+		if (!source)
+			return -ENODATA;
+		return put_user(source & ~VLPI_MIG_SOURCE_CAPS_SET, uaddr);
 	case KVM_DEV_ARM_VLPI_MIG_POLICY:
 		return put_user(READ_ONCE(vm->policy), uaddr);
 	case KVM_DEV_ARM_VLPI_MIG_STATS:
@@ -168,6 +198,7 @@ int vlpi_mig_has_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 	case KVM_DEV_ARM_VLPI_MIG_CAPS:
 	case KVM_DEV_ARM_VLPI_MIG_POLICY:
 	case KVM_DEV_ARM_VLPI_MIG_STATS:
+	case KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS:
 		return 0;
 	}
 	return -ENXIO;

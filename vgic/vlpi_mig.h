@@ -80,11 +80,17 @@ struct vlpi_mig_stats {
 	atomic64_t vpe_unmaps;
 };
 
+/* In vlpi_mig_vm::source_caps: the VMM wrote them, even if 0 */
+#define VLPI_MIG_SOURCE_CAPS_SET	BIT_ULL(63)
+
 /**
  * struct vlpi_mig_vm - the module's state for one VM
  * @kvm: the VM; never dereferenced after vlpi_mig_vm_destroy()
  * @pid: the VM creator's pid, to tell VMs apart in debugfs
  * @policy: KVM_VLPI_MIG_POLICY_*, set by the VMM at any time
+ * @source_caps: the source's KVM_VLPI_MIG_CAP_* bits this host accepted,
+ *	with VLPI_MIG_SOURCE_CAPS_SET; 0 if the VMM wrote none
+ * @pinned: the VMM made a setting, so the VM holds a module reference
  * @save_action: what the save in progress does, fixed at its start
  * @save_unmapped: whether the save in progress unmapped the vPEs
  * @save_unreadable: forwarded vLPIs the save in progress could not read
@@ -96,6 +102,8 @@ struct vlpi_mig_vm {
 	struct kvm *kvm;
 	pid_t pid;
 	u64 policy;
+	u64 source_caps;
+	bool pinned;
 	enum vlpi_mig_action save_action;
 	bool save_unmapped;
 	unsigned int save_unreadable;
@@ -107,6 +115,7 @@ struct vlpi_mig_vm {
 /* vm.c */
 struct vlpi_mig_vm *vlpi_mig_vm_find(struct kvm *kvm);
 struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm);
+int vlpi_mig_vm_pin(struct vlpi_mig_vm *vm);
 u64 vlpi_mig_vm_policy(const struct vlpi_mig_vm *vm);
 u64 vlpi_mig_vm_forwarded(struct kvm *kvm);
 void vlpi_mig_vm_create(struct kvm *kvm);

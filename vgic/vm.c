@@ -12,6 +12,11 @@
  * up, locklessly: a VM without state is served with the default policy,
  * and what it does is not counted.
  *
+ * Settings a VMM made (a POLICY or the source's CAPS) must not be reset
+ * behind its back by a module reload: a VM that holds any pins the module
+ * (vlpi_mig_vm_pin()) until the VM is destroyed, so that rmmod is refused
+ * while it lives. A VM that holds none loses nothing but its counters.
+ *
  * Lifetime: hooks run under the vGIC's SRCU, which module exit drains
  * (vgic_mig_unregister()) before vlpi_mig_vm_free_all(); vm_destroy runs
  * once no file descriptor of the VM is open, so no other hook of that VM
@@ -29,6 +34,7 @@
  */
 
 #include <linux/kvm_host.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -108,6 +114,36 @@ out:
 }
 
 /**
+ * vlpi_mig_vm_pin() - keep the module loaded while a VM holds settings
+ * @vm: the state of a VM whose VMM just made a setting
+ *
+ * Taken once per VM, dropped when the VM is destroyed. May sleep.
+ *
+ * Return: 0, or -EAGAIN if the module is being unloaded.
+ */
+int vlpi_mig_vm_pin(struct vlpi_mig_vm *vm)
+{
+	int ret = 0;
+
+	if (READ_ONCE(vm->pinned))
+		return 0;
+
+	mutex_lock(&vlpi_mig_vms_lock);
+	if (!vm->pinned) {
+		if (try_module_get(THIS_MODULE))
+			WRITE_ONCE(vm->pinned, true);
+		else
+			ret = -EAGAIN;
+	}
+	mutex_unlock(&vlpi_mig_vms_lock);
+
+	if (ret)
+		pr_info_ratelimited("VM %d: setting refused: the module is being unloaded\n",
+				    vm->pid);
+	return ret;
+}
+
+/**
  * vlpi_mig_vm_create() - the vm_create hook: set up the state of a VM
  * @kvm: the VM, whose vGIC was just created
  *
@@ -128,12 +164,22 @@ void vlpi_mig_vm_destroy(struct kvm *kvm)
 {
 	struct vlpi_mig_vm *vm;
 
+	bool pinned;
+
 	mutex_lock(&vlpi_mig_vms_lock);
 	vm = xa_erase(&vlpi_mig_vms, (unsigned long)kvm);
 	mutex_unlock(&vlpi_mig_vms_lock);
+	if (!vm)
+		return;
 
-	if (vm)
-		kfree_rcu(vm, rcu);
+	pinned = vm->pinned;
+	kfree_rcu(vm, rcu);
+	/*
+	 * Module exit cannot begin before this, and then waits for this hook
+	 * to return (vgic_mig_unregister()) and for the RCU callback.
+	 */
+	if (pinned)
+		module_put(THIS_MODULE);
 }
 
 /**
@@ -212,8 +258,10 @@ void vlpi_mig_vm_show(struct seq_file *m)
 	mutex_lock(&vlpi_mig_vms_lock);
 	xa_for_each(&vlpi_mig_vms, idx, vm) {
 		st = &vm->stats;
-		seq_printf(m, "pid %d forwarded %llu saved_pending %lld skipped %lld refused %lld restored %lld kept %lld unforward_running %lld restore_busy %lld unreadable %lld vpe_unmaps %lld\n",
-			   vm->pid, vlpi_mig_vm_forwarded(vm->kvm),
+		seq_printf(m, "pid %d policy %llu source_caps %#llx forwarded %llu saved_pending %lld skipped %lld refused %lld restored %lld kept %lld unforward_running %lld restore_busy %lld unreadable %lld vpe_unmaps %lld\n",
+			   vm->pid, READ_ONCE(vm->policy),
+			   READ_ONCE(vm->source_caps),
+			   vlpi_mig_vm_forwarded(vm->kvm),
 			   atomic64_read(&st->saved_pending),
 			   atomic64_read(&st->skipped),
 			   atomic64_read(&st->refused),

@@ -6,11 +6,17 @@
  *
  * Run with the module loaded; CAPS validation refuses a missing guarantee
  * only on a host that lacks one (vpt_coherent=0), and says so elsewhere.
+ *
+ * What a VMM sets is never forgotten behind its back: accepted CAPS read
+ * back through SOURCE_CAPS, and a VM holding a setting pins the module,
+ * so that rmmod is refused until the VM is gone.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -22,6 +28,7 @@
 
 #define GRP	KVM_DEV_ARM_VGIC_GRP_VLPI_MIG
 #define BAD_PTR	((void *)8)
+#define MODULE_KO	"/modules/vlpi_mig.ko"
 
 static void guest_code(void)
 {
@@ -43,9 +50,11 @@ static void test_has_attr(struct vlpi_vm *v)
 {
 	bool ok = !__kvm_has_device_attr(v->gic_fd, GRP, KVM_DEV_ARM_VLPI_MIG_CAPS) &&
 		  !__kvm_has_device_attr(v->gic_fd, GRP, KVM_DEV_ARM_VLPI_MIG_POLICY) &&
-		  !__kvm_has_device_attr(v->gic_fd, GRP, KVM_DEV_ARM_VLPI_MIG_STATS);
+		  !__kvm_has_device_attr(v->gic_fd, GRP, KVM_DEV_ARM_VLPI_MIG_STATS) &&
+		  !__kvm_has_device_attr(v->gic_fd, GRP,
+					 KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS);
 
-	ksft_test_result(ok, "HAS_DEVICE_ATTR answers for CAPS, POLICY, STATS\n");
+	ksft_test_result(ok, "HAS_DEVICE_ATTR answers for CAPS, POLICY, STATS, SOURCE_CAPS\n");
 	ksft_test_result(__kvm_has_device_attr(v->gic_fd, GRP, 99) &&
 			 errno == ENXIO && get(v, 99, &ok) == ENXIO &&
 			 set(v, 99, &ok) == ENXIO,
@@ -128,7 +137,11 @@ static void test_stats(struct vlpi_vm *v)
 static void test_caps(struct vlpi_vm *v, uint64_t host)
 {
 	uint64_t src = host, lacking = KVM_VLPI_MIG_CAPS_GUARANTEES & ~host;
+	uint64_t got = 0;
 
+	ksft_test_result(get(v, KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, &got) ==
+			 ENODATA,
+			 "SOURCE_CAPS before any CAPS write is ENODATA\n");
 	ksft_test_result(!set(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &src),
 			 "the destination accepts its own CAPS before running\n");
 	src = host | (1ull << 40);
@@ -145,6 +158,65 @@ static void test_caps(struct vlpi_vm *v, uint64_t host)
 	} else {
 		ksft_test_result_skip("this host gives every guarantee: nothing to refuse\n");
 	}
+	ksft_test_result(!get(v, KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, &got) &&
+			 got == host &&
+			 set(v, KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, &got) == ENXIO,
+			 "SOURCE_CAPS remembers the accepted CAPS (%#lx), not the refused, and is read-only\n",
+			 (unsigned long)got);
+}
+
+/* The module's reference count; ~0 if unreadable */
+static uint64_t module_refs(void)
+{
+	uint64_t refs;
+
+	return read_u64_file(VLPI_MIG_SYSFS "/refcnt", &refs) ? refs : ~0ull;
+}
+
+/* Put the module back as it was, should a test have unloaded it */
+static void reload_module(bool coherent)
+{
+	int fd = open(MODULE_KO, O_RDONLY);
+
+	TEST_ASSERT(fd >= 0, "open %s", MODULE_KO);
+	TEST_ASSERT(!syscall(SYS_finit_module, fd,
+			     coherent ? "vpt_coherent=1" : "vpt_coherent=0", 0),
+		    "reload %s: %s", MODULE_KO, strerror(errno));
+	close(fd);
+}
+
+static void test_pin(void)
+{
+	uint64_t p = KVM_VLPI_MIG_POLICY_CONSERVATIVE, got = ~0ull;
+	uint64_t refs0, refs1, refs2;
+	struct vlpi_vm *v;
+	bool coherent = false;
+	int ret, i;
+
+	read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent", &coherent);
+	refs0 = module_refs();
+	v = vlpi_vm_create(1, guest_code);
+	TEST_ASSERT(!set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p), "set POLICY");
+	refs1 = module_refs();
+
+	ret = syscall(SYS_delete_module, "vlpi_mig", O_NONBLOCK) ? errno : 0;
+	if (!ret)
+		reload_module(coherent);
+	ksft_test_result(ret == EAGAIN && refs1 == refs0 + 1,
+			 "rmmod while a VM holds a POLICY is refused (%s), refcnt %lu -> %lu\n",
+			 ret ? strerror(ret) : "unloaded!",
+			 (unsigned long)refs0, (unsigned long)refs1);
+	ksft_test_result(!get(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &got) &&
+			 got == KVM_VLPI_MIG_POLICY_CONSERVATIVE,
+			 "the POLICY survives the attempt (%lu)\n",
+			 (unsigned long)got);
+
+	vlpi_vm_free(v);
+	for (i = 0; i < 100 && (refs2 = module_refs()) != refs0; i++)
+		usleep(10000);
+	ksft_test_result(refs2 == refs0,
+			 "the VM's destruction drops its reference (refcnt %lu)\n",
+			 (unsigned long)refs2);
 }
 
 static void test_after_run(struct vlpi_vm *v, uint64_t host)
@@ -165,7 +237,7 @@ int main(int argc, char *argv[])
 
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("the attributes need the module (-m)\n");
-	ksft_set_plan(20);
+	ksft_set_plan(25);
 
 	v = vlpi_vm_create(1, guest_code);
 	TEST_ASSERT(!get(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &host), "read CAPS");
@@ -178,5 +250,6 @@ int main(int argc, char *argv[])
 	test_after_run(v, host);
 
 	vlpi_vm_free(v);
+	test_pin();
 	ksft_finished();
 }
