@@ -10,8 +10,10 @@
  * boot, so every later test runs without lock checking. The series carries
  * upstream's nest-locked kvm_trylock_all_vcpus().
  *
- * A VM with 64 vCPUs (never run), vGICv3 and a vITS: both saves, and
- * lockdep still on afterwards (/proc/lockdep_stats: debug_locks).
+ * A VM with 64 vCPUs, vGICv3 and a vITS, vCPU 0 having mapped edu 00:02.0's
+ * MSI as LPI 8192, forwarded and pending: both saves, then the irqfd
+ * deassigned (unforward, no vCPU running), and lockdep still on afterwards
+ * (/proc/lockdep_stats: debug_locks).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,14 +24,21 @@
 #include "ucall_common.h"
 #include "vgic.h"
 
+#include "vfio_edu.h"
+#include "vlpi_its.h"
 #include "vlpi_mig_util.h"
 #include "vlpi_migrate.h"
 
 #define NR_VCPUS	64
 #define LOCKDEP_STATS	"/proc/lockdep_stats"
+#define BDF		"0000:00:02.0"
+
+static const struct vlpi_msi msi = { 0, 0 };
 
 static void guest_code(void)
 {
+	vlpi_guest_gic_init();
+	vlpi_guest_its_setup(&msi, 1, 0);
 	GUEST_DONE();
 }
 
@@ -58,17 +67,29 @@ static bool lockdep_stat(const char *name, unsigned long *val)
 int main(int argc, char *argv[])
 {
 	unsigned long on = 0, depth = 0;
+	bool forwarded, pending = false, hw = true;
 	struct vlpi_vm *v;
-	int ret;
+	struct edu edu;
+	int ret, efd;
 
 	vlpi_mig_test_start(argc, argv);
 	if (!lockdep_stat("debug_locks", &on))
 		ksft_exit_skip("no %s: lockdep is not built in\n", LOCKDEP_STATS);
-	ksft_set_plan(4);
+	if (!edu_open(&edu, BDF))
+		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
+	ksft_set_plan(6);
 	ksft_test_result(on == 1, "lockdep on before the test (debug_locks %lu)\n",
 			 on);
 
-	v = vlpi_vm_create(NR_VCPUS, guest_code);
+	v = vlpi_its_vm_create(NR_VCPUS, guest_code);
+	vcpu_run(v->vcpus[0]);
+	TEST_ASSERT_EQ(get_ucall(v->vcpus[0], NULL), UCALL_DONE);
+	efd = vlpi_forward_edu(v, &edu, &msi);
+	forwarded = host_irq_forwarded(edu_host_irq(&edu));
+	ksft_test_result(forwarded, "edu's MSI forwarded to vCPU 0 of %d\n",
+			 NR_VCPUS);
+	edu_raise(&edu, 1);
+	edu_ack(&edu, 1);
 
 	ret = vlpi_save_its_tables(v);
 	ksft_test_result(!ret, "KVM_DEV_ARM_ITS_SAVE_TABLES with %d vCPUs: %s\n",
@@ -77,6 +98,13 @@ int main(int argc, char *argv[])
 	ksft_test_result(!ret,
 			 "KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES with %d vCPUs: %s\n",
 			 NR_VCPUS, strerror(ret));
+	vlpi_irqfd(v, 0, efd, false);
+	vgic_lpi_state(v->vm, VLPI_LPI_BASE, &pending, &hw);
+	ksft_test_result(!hw, "unforwarded with %d vCPUs (LPI %u now %spending in software)\n",
+			 NR_VCPUS, VLPI_LPI_BASE, pending ? "" : "not ");
+
+	edu_close(&edu);
+	close(efd);
 	vlpi_vm_free(v);
 
 	on = 0;

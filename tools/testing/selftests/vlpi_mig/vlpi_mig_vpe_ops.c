@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vlpi_mig_vpe_ops - what tearing forwarding down and saving cost in vPE
+ * operations: unforward of N vLPIs on a VM of V vCPUs must be O(N + V),
+ * never N x V, and a save unmaps each vPE once, whatever N.
+ *
+ * For V in {1, 8, 32} and N in {1, 4}: a VM whose every vCPU turned its
+ * LPIs on, then stopped; N edu devices forwarded, vLPI i aimed at vCPU
+ * i * V / N, each made pending by its device. One save of the pending
+ * tables, then the N irqfds deassigned (unforward, no vCPU running). The
+ * module counts every vPE it unmaps (STATS vpe_unmaps): the save must
+ * count exactly V, the unforwards none (the vLPI is read where its vPE
+ * stays mapped and not resident), and every vLPI must be kept pending in
+ * software (STATS kept, and the vGIC's own state in debugfs).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
+#include "vgic.h"
+
+#include "vfio_edu.h"
+#include "vlpi_its.h"
+#include "vlpi_mig_util.h"
+#include "vlpi_migrate.h"
+
+#define MAX_N		4
+
+static const char *const bdfs[MAX_N] = {
+	"0000:00:02.0", "0000:00:03.0", "0000:00:04.0", "0000:00:05.0",
+};
+
+static const unsigned int vcpu_counts[] = { 1, 8, 32 };
+static const unsigned int vlpi_counts[] = { 1, MAX_N };
+
+/* Shared with the guest: how many vLPIs, and their targets */
+static uint32_t nr_vlpis;
+static uint32_t target[MAX_N];
+
+static void guest_code(void)
+{
+	uint32_t i;
+
+	local_irq_disable();
+	vlpi_guest_gic_init();
+	if (guest_get_vcpuid() == 0) {
+		vlpi_guest_its_init();
+		for (i = 0; i < nr_vlpis; i++) {
+			vlpi_guest_map_device(i, i);
+			vlpi_guest_map_event(i, 0, target[i],
+					     VLPI_LPI_BASE + i);
+		}
+		vlpi_guest_invall();
+	}
+	GUEST_SYNC(1);
+	GUEST_DONE();
+}
+
+static bool one_case(struct edu *edus, unsigned int nr_vcpus,
+		     unsigned int n)
+{
+	struct kvm_vlpi_mig_stats st0, st1, st2;
+	struct vlpi_msi msis[MAX_N];
+	unsigned int i, cpu, nr_soft = 0;
+	uint64_t save_ops, unforward_ops;
+	int efds[MAX_N], ret;
+	struct vlpi_vm *v;
+	bool ok;
+
+	nr_vlpis = n;
+	for (i = 0; i < n; i++) {
+		target[i] = i * nr_vcpus / n;
+		msis[i] = (struct vlpi_msi){ i, 0 };
+	}
+
+	v = vlpi_its_vm_create(nr_vcpus, guest_code);
+	sync_global_to_guest(v->vm, nr_vlpis);
+	sync_global_to_guest(v->vm, target);
+	for (cpu = nr_vcpus; cpu-- > 0;)
+		vlpi_run_to_sync(v->vcpus[cpu], 1);
+
+	vlpi_forward_edus(v, edus, msis, n, efds);
+	for (i = 0; i < n; i++) {
+		edu_raise(&edus[i], 1);
+		edu_ack(&edus[i], 1);
+	}
+
+	TEST_ASSERT(!vlpi_mig_get_stats(v, &st0), "STATS");
+	ret = vlpi_save_pending_tables(v);
+	TEST_ASSERT(!vlpi_mig_get_stats(v, &st1), "STATS");
+	for (i = 0; i < n; i++)
+		vlpi_irqfd(v, i, efds[i], false);
+	TEST_ASSERT(!vlpi_mig_get_stats(v, &st2), "STATS");
+
+	for (i = 0; i < n; i++) {
+		bool pending = false, hw = true;
+
+		if (vgic_lpi_state(v->vm, VLPI_LPI_BASE + i, &pending, &hw) &&
+		    pending && !hw)
+			nr_soft++;
+	}
+
+	save_ops = st1.vpe_unmaps - st0.vpe_unmaps;
+	unforward_ops = st2.vpe_unmaps - st1.vpe_unmaps;
+	ksft_print_msg("V=%-2u N=%u: save %s: %lu vPE unmaps, %lu saved pending\n",
+		       nr_vcpus, n, strerror(ret), (unsigned long)save_ops,
+		       (unsigned long)(st1.saved_pending - st0.saved_pending));
+	ksft_print_msg("V=%-2u N=%u: unforward: %lu vPE unmaps, %lu kept, %u pending in software\n",
+		       nr_vcpus, n, (unsigned long)unforward_ops,
+		       (unsigned long)(st2.kept - st1.kept), nr_soft);
+	ok = !ret && save_ops == nr_vcpus &&
+	     st1.saved_pending - st0.saved_pending == n &&
+	     unforward_ops <= n + nr_vcpus && unforward_ops == 0 &&
+	     st2.kept - st1.kept == n && nr_soft == n;
+
+	for (i = 0; i < n; i++) {
+		edu_disable_msi(&edus[i]);
+		close(efds[i]);
+	}
+	vlpi_vm_free(v);
+	return ok;
+}
+
+int main(int argc, char *argv[])
+{
+	struct edu edus[MAX_N];
+	bool coherent = false;
+	unsigned int a, b, i;
+
+	if (!vlpi_mig_test_start(argc, argv))
+		ksft_exit_skip("the counts are the module's (-m)\n");
+	if (!read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
+			     &coherent) || !coherent)
+		ksft_exit_skip("the VPT is not declared coherent: nothing is read\n");
+	for (i = 0; i < MAX_N; i++)
+		if (!edu_open(&edus[i], bdfs[i]))
+			ksft_exit_skip("%s is not bound to vfio-pci\n", bdfs[i]);
+	ksft_set_plan(ARRAY_SIZE(vcpu_counts) * ARRAY_SIZE(vlpi_counts));
+
+	for (a = 0; a < ARRAY_SIZE(vcpu_counts); a++)
+		for (b = 0; b < ARRAY_SIZE(vlpi_counts); b++)
+			ksft_test_result(one_case(edus, vcpu_counts[a],
+						  vlpi_counts[b]),
+					 "V=%u N=%u: save unmaps each vPE once, unforward none, every pending vLPI kept\n",
+					 vcpu_counts[a], vlpi_counts[b]);
+
+	for (i = 0; i < MAX_N; i++)
+		edu_close(&edus[i]);
+	ksft_finished();
+}
