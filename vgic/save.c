@@ -86,11 +86,24 @@ u8 vlpi_mig_pend_byte(u8 val, u8 bit, bool pending)
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_pend_byte);
 
+/* What the vGIC holds around both saves, and the hooks rely on */
+static void vlpi_mig_assert_save_locks(struct kvm *kvm)
+{
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+
+	lockdep_assert_held(&kvm->lock);
+	kvm_for_each_vcpu(i, vcpu, kvm)
+		lockdep_assert_held(&vcpu->mutex);
+	lockdep_assert_held(&kvm->arch.config_lock);
+}
+
 int vlpi_mig_save_begin(struct kvm *kvm)
 {
 	struct vlpi_mig_vm *vm;
 	int ret;
 
+	vlpi_mig_assert_save_locks(kvm);
 	if (!kvm->arch.vgic.its_vm.nr_vpes)
 		return 0;
 
@@ -126,6 +139,7 @@ void vlpi_mig_save_end(struct kvm *kvm)
 	/* save_begin() created it, and it lives as long as the VM */
 	struct vlpi_mig_vm *vm = vlpi_mig_vm_find(kvm);
 
+	vlpi_mig_assert_save_locks(kvm);
 	if (WARN_ON_ONCE(!vm))
 		return;
 	if (vm->save_action == VLPI_MIG_READ)
@@ -200,6 +214,7 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	gpa_t gpa;
 	int ret;
 
+	vlpi_mig_assert_save_locks(kvm);
 	/* save_begin() created it, and it lives as long as the VM */
 	vm = vlpi_mig_vm_find(kvm);
 	if (WARN_ON_ONCE(!vm))
@@ -252,7 +267,10 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 
 int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 {
-	struct vlpi_mig_vm *vm = vlpi_mig_vm_get(kvm);
+	struct vlpi_mig_vm *vm;
+
+	vlpi_mig_assert_save_locks(kvm);
+	vm = vlpi_mig_vm_get(kvm);
 
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);

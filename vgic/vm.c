@@ -158,7 +158,9 @@ void vlpi_mig_vm_create(struct kvm *kvm)
 
 /**
  * vlpi_mig_vm_destroy() - drop the state of a VM being destroyed
- * @kvm: the VM
+ * @kvm: the VM, no file descriptor of which is open any more
+ *
+ * kvm_vgic_destroy() calls it before taking any lock: none is held.
  */
 void vlpi_mig_vm_destroy(struct kvm *kvm)
 {
