@@ -15,7 +15,8 @@
  *     pending-table save holds all of them, every vITS's its_lock
  *     included, so that forwarding waits for it)
  *   vgic_mig_srcu (read side)
- *     vlpi_mig_vms_lock (mutex: per-VM state created or freed, debugfs)
+ *     vlpi_mig_vms_lock (mutex: per-VM state created or freed, a VM
+ *         pinning the module, debugfs)
  *       vlpi_mig_vms.xa_lock (spinlock)
  *     vlpi_mig_window.vpes.xa_lock (spinlock: the save's VPT window)
  * kvm->irqfds.lock (spinlock, IRQs off: a GSI route change)
