@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vlpi_mig_fuzz - a VMM that does things in any order: bounded random
+ * sequences over forwarding, routing, the saves and the module's
+ * attributes, with invariants checked after every step.
+ *
+ * Each sequence is a new VM (one vCPU, a vITS mapping DevID 0 and 1 as
+ * LPIs 8192 and 8193) and edu 00:02.0, whose MSI GSI 0 routes to DevID 0,
+ * DevID 1 or an unmapped DevID. Steps, chosen at random:
+ *
+ *   irqfd on GSI 0 assigned or removed; VFIO MSI enabled or disabled;
+ *   KVM_SET_GSI_ROUTING to another target; the device raising its MSI;
+ *   the guest unmasking; ITS_SAVE_TABLES; SAVE_PENDING_TABLES; the
+ *   module's attributes, good and bad (unknown ids, bad pointers, bad
+ *   values, a POLICY change).
+ *
+ * A model of the VM says, after each step, what must hold:
+ *
+ *   - SAVE_PENDING_TABLES returns 0 (QEMU aborts on anything but 0 and
+ *     EFAULT), and saves each target's bit as the model has it pending;
+ *   - ITS_SAVE_TABLES returns 0, or EACCES with a forwarded vLPI under
+ *     the legacy policy (upstream's answer); attribute calls return what
+ *     uapi.rst lists for them;
+ *   - STATS forwarded is 1 exactly when the model forwards;
+ *   - when the guest unmasks, each LPI the model has pending is taken
+ *     exactly once, and no other.
+ *
+ * The model: forwarding is set up when irqfd, MSI and a mapped route are
+ * all there, and torn down by removing any of them or by any route
+ * change (a route change unforwards, as upstream). Tearing down keeps a
+ * pending vLPI in software unless the policy is legacy; setting up moves
+ * it back. A raise is only made where the device's MSI reaches either
+ * the vLPI or an irqfd, so that the eventfd never holds a count no
+ * consumer read. Needs the module, with the VPT declared coherent.
+ *
+ * Usage: vlpi_mig_fuzz -m [-s SEED] [-c SEQUENCES] [-t STEPS]
+ * Sequence k runs from seed SEED + k: rerun one with -s SEED+k -c 1.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "delay.h"
+#include "processor.h"
+#include "ucall_common.h"
+#include "vgic.h"
+
+#include "vfio_edu.h"
+#include "vlpi_its.h"
+#include "vlpi_mig_util.h"
+#include "vlpi_migrate.h"
+
+#define BDF		"0000:00:02.0"
+#define GRP		KVM_DEV_ARM_VGIC_GRP_VLPI_MIG
+#define BAD_PTR		((void *)8)
+#define NR_TARGETS	3	/* DevID 0, DevID 1, unmapped */
+#define NR_LPIS		2
+#define UNMAPPED_DEVID	7
+
+static const struct vlpi_msi msis[NR_LPIS] = { { 0, 0 }, { 1, 0 } };
+
+/* How many deliveries the host's model expects from the next unmask */
+static uint32_t expected;
+
+#define POLL_US		100
+#define GRACE_US	2000	/* after the expected ones: room for a duplicate */
+
+static void guest_code(void)
+{
+	uint32_t waited;
+
+	local_irq_disable();
+	vlpi_guest_gic_init();
+	vlpi_guest_its_setup(msis, NR_LPIS, 0);
+	GUEST_SYNC(1);
+
+	for (;;) {
+		/* Unmasked until the expected ones came, or the usual wait */
+		local_irq_enable();
+		for (waited = 0; waited < VLPI_GUEST_WAIT_US &&
+		     READ_ONCE(vlpi_delivered[0]) + READ_ONCE(vlpi_delivered[1]) <
+		     READ_ONCE(expected); waited += POLL_US)
+			udelay(POLL_US);
+		udelay(GRACE_US);
+		local_irq_disable();
+		GUEST_SYNC(2);
+	}
+}
+
+enum op {
+	OP_IRQFD, OP_MSI, OP_ROUTE, OP_RAISE, OP_RUN, OP_ITS_SAVE,
+	OP_PENDING_SAVE, OP_ATTR, OP_POLICY, NR_OPS,
+};
+
+static const char *const op_names[NR_OPS] = {
+	"irqfd", "msi", "route", "raise", "run", "its-save", "pending-save",
+	"attr", "policy",
+};
+
+struct model {
+	bool irqfd, msi, fwd, ran;
+	int route;			/* a target: 0, 1, or 2 (unmapped) */
+	bool vpt[NR_LPIS], sw[NR_LPIS];	/* pending, in the VPT or software */
+	uint64_t policy;
+};
+
+struct seq {
+	struct vlpi_vm *v;
+	struct edu *edu;
+	int efd;
+	uint64_t rng;
+	struct model m;
+	char log[4096];
+	size_t len;
+	const char *fail;
+};
+
+static uint32_t rnd(struct seq *s, uint32_t n)
+{
+	/* xorshift64 */
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng % n;
+}
+
+static void note(struct seq *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->len >= sizeof(s->log) - 1)
+		return;
+	va_start(ap, fmt);
+	s->len += vsnprintf(s->log + s->len, sizeof(s->log) - s->len, fmt, ap);
+	va_end(ap);
+}
+
+static void fail(struct seq *s, const char *what)
+{
+	if (!s->fail)
+		s->fail = what;
+}
+
+static void route(struct seq *s, int target)
+{
+	struct vlpi_msi msi = target < NR_LPIS ? msis[target] :
+			      (struct vlpi_msi){ UNMAPPED_DEVID, 0 };
+
+	vlpi_route_msis(s->v, &msi, 1);
+}
+
+/* Forwarding set up: what was kept in software moves to the VPT */
+static void model_forward(struct model *m)
+{
+	if (m->fwd || !m->irqfd || !m->msi || m->route >= NR_LPIS)
+		return;
+	m->fwd = true;
+	m->vpt[m->route] |= m->sw[m->route];
+	m->sw[m->route] = false;
+}
+
+/* Torn down: kept in software, unless the policy is legacy */
+static void model_unforward(struct model *m)
+{
+	if (!m->fwd)
+		return;
+	m->fwd = false;
+	if (m->policy != KVM_VLPI_MIG_POLICY_LEGACY)
+		m->sw[m->route] |= m->vpt[m->route];
+	m->vpt[m->route] = false;
+}
+
+static void step_irqfd(struct seq *s)
+{
+	struct model *m = &s->m;
+
+	if (m->irqfd) {
+		vlpi_irqfd(s->v, 0, s->efd, false);
+		m->irqfd = false;
+		model_unforward(m);
+	} else {
+		vlpi_irqfd(s->v, 0, s->efd, true);
+		m->irqfd = true;
+		model_forward(m);
+	}
+}
+
+static void step_msi(struct seq *s)
+{
+	struct model *m = &s->m;
+
+	if (m->msi) {
+		edu_disable_msi(s->edu);
+		m->msi = false;
+		model_unforward(m);
+	} else {
+		edu_enable_msi(s->edu, s->efd);
+		m->msi = true;
+		model_forward(m);
+	}
+}
+
+static void step_route(struct seq *s)
+{
+	struct model *m = &s->m;
+	int target = (m->route + 1 + rnd(s, NR_TARGETS - 1)) % NR_TARGETS;
+
+	route(s, target);
+	note(s, "(%d)", target);
+	model_unforward(m);
+	m->route = target;
+}
+
+static void step_raise(struct seq *s)
+{
+	struct model *m = &s->m;
+
+	bool pending = false, hw = true;
+	int i;
+
+	/*
+	 * Only where the MSI reaches the vLPI or a consumer of the eventfd
+	 * that can translate it: an irqfd may defer its injection to a work
+	 * item, which uses the route of when it runs, not of the raise.
+	 */
+	if (!m->msi || !m->irqfd || m->route >= NR_LPIS) {
+		note(s, "(skipped)");
+		return;
+	}
+	edu_raise(s->edu, 1);
+	edu_ack(s->edu, 1);
+	if (m->fwd) {
+		m->vpt[m->route] = true;
+		return;
+	}
+	/* Through the host and the irqfd: wait until it has landed */
+	for (i = 0; i < 1000; i++) {
+		if (vgic_lpi_state(s->v->vm, VLPI_LPI_BASE + m->route,
+				   &pending, &hw) && pending)
+			break;
+		usleep(1000);
+	}
+	if (!pending)
+		fail(s, "an MSI injected through the irqfd never landed");
+	m->sw[m->route] = true;
+}
+
+static void step_run(struct seq *s)
+{
+	struct model *m = &s->m;
+	int i;
+
+	expected = 0;
+	for (i = 0; i < NR_LPIS; i++)
+		expected += m->vpt[i] || m->sw[i];
+	sync_global_to_guest(s->v->vm, expected);
+	vlpi_delivered_reset(s->v);
+	vlpi_run_to_sync(s->v->vcpus[0], 2);
+	vlpi_delivered_sync(s->v);
+	m->ran = true;
+	for (i = 0; i < NR_LPIS; i++) {
+		uint32_t want = m->vpt[i] || m->sw[i];
+
+		note(s, "(%u:%u/%u)", VLPI_LPI_BASE + i, vlpi_delivered[i],
+		     want);
+		if (vlpi_delivered[i] != want)
+			fail(s, vlpi_delivered[i] > want ?
+			     "an LPI taken more often than it was made pending" :
+			     "a pending LPI not taken");
+		m->vpt[i] = false;
+		m->sw[i] = false;
+	}
+}
+
+static void step_its_save(struct seq *s)
+{
+	int ret = vlpi_save_its_tables(s->v);
+	bool refuse = s->m.fwd &&
+		      s->m.policy == KVM_VLPI_MIG_POLICY_LEGACY;
+
+	note(s, "(%s)", strerror(ret));
+	if (ret != (refuse ? EACCES : 0))
+		fail(s, "ITS_SAVE_TABLES returned what uapi.rst does not list");
+}
+
+static void step_pending_save(struct seq *s)
+{
+	struct model *m = &s->m;
+	uint8_t *table = vlpi_pend_table(s->v, 0);
+	int ret, i;
+
+	memset(table + VLPI_LPI_BASE / 8, 0, 1);
+	ret = vlpi_save_pending_tables(s->v);
+	note(s, "(%s)", strerror(ret));
+	if (ret)
+		fail(s, "SAVE_PENDING_TABLES did not return 0");
+	if (m->policy == KVM_VLPI_MIG_POLICY_LEGACY)
+		return;
+	for (i = 0; i < NR_LPIS; i++)
+		if (vlpi_pend_bit(table, VLPI_LPI_BASE + i) !=
+		    (m->vpt[i] || m->sw[i]))
+			fail(s, "a saved bit is not what is pending");
+}
+
+/* Bad input to the module's group: each must get the errno it documents */
+static void step_attr(struct seq *s)
+{
+	struct kvm_device_attr a = { .group = GRP };
+	uint64_t val = 0;
+	int ret, want;
+
+	switch (rnd(s, 5)) {
+	case 0:		/* an unknown attribute, either way */
+		a.attr = 4 + rnd(s, 100);
+		a.addr = (uint64_t)&val;
+		ret = rnd(s, 2) ? __kvm_ioctl(s->v->gic_fd, KVM_SET_DEVICE_ATTR, &a) :
+				  __kvm_ioctl(s->v->gic_fd, KVM_GET_DEVICE_ATTR, &a);
+		want = ENXIO;
+		break;
+	case 1:		/* a bad pointer */
+		a.attr = rnd(s, 4);
+		a.addr = (uint64_t)BAD_PTR;
+		ret = __kvm_ioctl(s->v->gic_fd, KVM_GET_DEVICE_ATTR, &a);
+		want = a.attr == KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS ? ENODATA :
+		       EFAULT;
+		break;
+	case 2:		/* an out-of-range policy */
+		a.attr = KVM_DEV_ARM_VLPI_MIG_POLICY;
+		val = KVM_VLPI_MIG_POLICY_LEGACY + 1 + rnd(s, 1000);
+		a.addr = (uint64_t)&val;
+		ret = __kvm_ioctl(s->v->gic_fd, KVM_SET_DEVICE_ATTR, &a);
+		want = EINVAL;
+		break;
+	case 3:		/* CAPS with a bit nobody knows */
+		a.attr = KVM_DEV_ARM_VLPI_MIG_CAPS;
+		val = 1ull << (6 + rnd(s, 58));
+		a.addr = (uint64_t)&val;
+		ret = __kvm_ioctl(s->v->gic_fd, KVM_SET_DEVICE_ATTR, &a);
+		want = s->m.ran ? EBUSY : EINVAL;
+		break;
+	default:	/* STATS of a wrong size */
+		{
+			struct kvm_vlpi_mig_stats st = {
+				.size = 1 + 8 * rnd(s, 2) + rnd(s, 7),
+			};
+
+			a.attr = KVM_DEV_ARM_VLPI_MIG_STATS;
+			a.addr = (uint64_t)&st;
+			ret = __kvm_ioctl(s->v->gic_fd, KVM_GET_DEVICE_ATTR,
+					  &a);
+			want = EINVAL;
+		}
+		break;
+	}
+	ret = ret ? errno : 0;
+	note(s, "(%llu:%s)", (unsigned long long)a.attr, strerror(ret));
+	if (ret != want)
+		fail(s, "an attribute call returned what uapi.rst does not list");
+}
+
+static void step_policy(struct seq *s)
+{
+	uint64_t p = rnd(s, KVM_VLPI_MIG_POLICY_LEGACY + 1);
+
+	kvm_device_attr_set(s->v->gic_fd, GRP, KVM_DEV_ARM_VLPI_MIG_POLICY, &p);
+	s->m.policy = p;
+	note(s, "(%lu)", (unsigned long)p);
+}
+
+static void (*const steps[NR_OPS])(struct seq *s) = {
+	step_irqfd, step_msi, step_route, step_raise, step_run,
+	step_its_save, step_pending_save, step_attr, step_policy,
+};
+
+static void check_stats(struct seq *s)
+{
+	struct kvm_vlpi_mig_stats st;
+
+	if (vlpi_mig_get_stats(s->v, &st))
+		fail(s, "STATS unreadable");
+	else if (st.forwarded != s->m.fwd)
+		fail(s, "STATS forwarded disagrees with the forwarding set up");
+}
+
+/* One sequence on a new VM; NULL if every invariant held */
+static const char *one_sequence(struct seq *s, struct edu *edu,
+				uint64_t seed, int nr_steps)
+{
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	s->edu = edu;
+	s->rng = seed * 2654435761u + 1;
+	s->v = vlpi_its_vm_create(1, guest_code);
+	vlpi_count_deliveries(s->v);
+	vlpi_run_to_sync(s->v->vcpus[0], 1);
+	s->m.ran = true;
+	s->efd = eventfd(0, EFD_NONBLOCK);
+	TEST_ASSERT(s->efd >= 0, "eventfd");
+	route(s, 0);
+
+	for (i = 0; i < nr_steps && !s->fail; i++) {
+		enum op op = rnd(s, NR_OPS);
+
+		note(s, " %s", op_names[op]);
+		steps[op](s);
+		check_stats(s);
+	}
+	/* Whatever is still pending must arrive once, and the VM go */
+	if (!s->fail) {
+		note(s, " final-run");
+		step_run(s);
+	}
+
+	if (s->m.msi)
+		edu_disable_msi(edu);
+	if (s->m.irqfd)
+		vlpi_irqfd(s->v, 0, s->efd, false);
+	close(s->efd);
+	vlpi_vm_free(s->v);
+	return s->fail;
+}
+
+int main(int argc, char *argv[])
+{
+	int opt, nr_seqs = 1000, nr_steps = 16, failed = 0, k;
+	char *mode[3] = { argv[0], "-n", NULL };
+	uint64_t seed = time(NULL);
+	bool coherent = false;
+	static struct seq s;
+	struct edu edu;
+
+	while ((opt = getopt(argc, argv, "mns:c:t:")) != -1) {
+		switch (opt) {
+		case 'm':
+			mode[1] = "-m";
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'c':
+			nr_seqs = atoi(optarg);
+			break;
+		case 't':
+			nr_steps = atoi(optarg);
+			break;
+		}
+	}
+	optind = 1;
+	if (!vlpi_mig_test_start(2, mode))
+		ksft_exit_skip("the model is the module's (-m)\n");
+	if (!read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
+			     &coherent) || !coherent)
+		ksft_exit_skip("the model needs the VPT declared coherent\n");
+	if (!edu_open(&edu, BDF))
+		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
+	ksft_set_plan(1);
+	ksft_print_msg("seed %lu, %d sequences of %d steps\n",
+		       (unsigned long)seed, nr_seqs, nr_steps);
+
+	for (k = 0; k < nr_seqs; k++) {
+		const char *why = one_sequence(&s, &edu, seed + k, nr_steps);
+
+		if (!why)
+			continue;
+		if (failed++ < 5)
+			ksft_print_msg("sequence %d (-s %lu -c 1): %s:%s\n", k,
+				       (unsigned long)(seed + k), why, s.log);
+	}
+
+	edu_close(&edu);
+	ksft_test_result(!failed, "%d sequences, %d broke an invariant\n",
+			 nr_seqs, failed);
+	ksft_finished();
+}
