@@ -12,11 +12,9 @@
  * so that rmmod is refused until the VM is gone.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -28,7 +26,6 @@
 
 #define GRP	KVM_DEV_ARM_VGIC_GRP_VLPI_MIG
 #define BAD_PTR	((void *)8)
-#define MODULE_KO	"/modules/vlpi_mig.ko"
 
 static void guest_code(void)
 {
@@ -173,18 +170,6 @@ static uint64_t module_refs(void)
 	return read_u64_file(VLPI_MIG_SYSFS "/refcnt", &refs) ? refs : ~0ull;
 }
 
-/* Put the module back as it was, should a test have unloaded it */
-static void reload_module(bool coherent)
-{
-	int fd = open(MODULE_KO, O_RDONLY);
-
-	TEST_ASSERT(fd >= 0, "open %s", MODULE_KO);
-	TEST_ASSERT(!syscall(SYS_finit_module, fd,
-			     coherent ? "vpt_coherent=1" : "vpt_coherent=0", 0),
-		    "reload %s: %s", MODULE_KO, strerror(errno));
-	close(fd);
-}
-
 static void test_pin(void)
 {
 	uint64_t p = KVM_VLPI_MIG_POLICY_CONSERVATIVE, got = ~0ull;
@@ -199,9 +184,9 @@ static void test_pin(void)
 	TEST_ASSERT(!set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p), "set POLICY");
 	refs1 = module_refs();
 
-	ret = syscall(SYS_delete_module, "vlpi_mig", O_NONBLOCK) ? errno : 0;
+	ret = vlpi_mig_unload();
 	if (!ret)
-		reload_module(coherent);
+		vlpi_mig_load(coherent);
 	ksft_test_result(ret == EAGAIN && refs1 == refs0 + 1,
 			 "rmmod while a VM holds a POLICY is refused (%s), refcnt %lu -> %lu\n",
 			 ret ? strerror(ret) : "unloaded!",

@@ -37,6 +37,11 @@ bool vlpi_mig_loaded(void);
 bool vlpi_mig_test_start(int argc, char *argv[]);
 /* Read a number from a sysfs or debugfs file; false if it can't be read */
 bool read_u64_file(const char *path, uint64_t *val);
+#define VLPI_MIG_KO		"/modules/vlpi_mig.ko"
+/* rmmod vlpi_mig without waiting; 0 or the errno (EAGAIN: in use) */
+int vlpi_mig_unload(void);
+/* insmod the bed's vlpi_mig.ko with vpt_coherent as given */
+void vlpi_mig_load(bool coherent);
 /* Write a string to a sysfs or debugfs file; 0 or the errno */
 int write_str_file(const char *path, const char *str);
 /* Read a bool module parameter ("Y"/"N") */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -56,6 +57,22 @@ bool read_u64_file(const char *path, uint64_t *val)
 	n = fscanf(f, "%li", (long *)val);
 	fclose(f);
 	return n == 1;
+}
+
+int vlpi_mig_unload(void)
+{
+	return syscall(SYS_delete_module, "vlpi_mig", O_NONBLOCK) ? errno : 0;
+}
+
+void vlpi_mig_load(bool coherent)
+{
+	int fd = open(VLPI_MIG_KO, O_RDONLY);
+
+	TEST_ASSERT(fd >= 0, "open %s", VLPI_MIG_KO);
+	TEST_ASSERT(!syscall(SYS_finit_module, fd,
+			     coherent ? "vpt_coherent=1" : "vpt_coherent=0", 0),
+		    "insmod %s: %s", VLPI_MIG_KO, strerror(errno));
+	close(fd);
 }
 
 int write_str_file(const char *path, const char *str)

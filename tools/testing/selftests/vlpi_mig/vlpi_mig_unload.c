@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vlpi_mig_unload - rmmod and insmod under load: never a use-after-free,
+ * and the VMs alive across it keep working.
+ *
+ * One vCPU; edu 00:02.0 forwarded as LPI 8192 and pending. Two threads
+ * work the module's paths in a loop: one saves (ITS_SAVE_TABLES, then
+ * SAVE_PENDING_TABLES), one removes and adds the irqfd (unforward,
+ * forward). Meanwhile the module is unloaded and loaded again ROUNDS
+ * times; the VM set no POLICY, so nothing pins the module and each rmmod
+ * must go through.
+ *
+ * While the module is out the vGIC is upstream's: the ITS save refuses
+ * forwarded ITEs (EACCES) and unforward drops the pending state. So the
+ * pending save must return 0 throughout, the ITS save 0 or EACCES, the
+ * vLPI be taken at most once at the end, and, the module back, a save
+ * and STATS work on the VM that lived through it all. The kernel's
+ * console (KASAN, lockdep, kmemleak) is checked by make check.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
+#include "vgic.h"
+
+#include "vfio_edu.h"
+#include "vlpi_its.h"
+#include "vlpi_mig_util.h"
+#include "vlpi_migrate.h"
+
+#define BDF		"0000:00:02.0"
+#define ROUNDS		10
+
+static const struct vlpi_msi msi = { 0, 0 };
+
+static struct vlpi_vm *vm;
+static int efd;
+static atomic_bool stop;
+static atomic_uint saves, pend_bad, its_bad, cycles;
+static atomic_int last_bad;
+
+static void *save_loop(void *arg)
+{
+	while (!atomic_load(&stop)) {
+		int its = vlpi_save_its_tables(vm);
+		int pend = vlpi_save_pending_tables(vm);
+
+		if (its && its != EACCES) {
+			atomic_fetch_add(&its_bad, 1);
+			atomic_store(&last_bad, its);
+		}
+		if (pend) {
+			atomic_fetch_add(&pend_bad, 1);
+			atomic_store(&last_bad, pend);
+		}
+		atomic_fetch_add(&saves, 1);
+	}
+	return NULL;
+}
+
+static void *cycle_loop(void *arg)
+{
+	while (!atomic_load(&stop)) {
+		vlpi_irqfd(vm, 0, efd, false);
+		vlpi_irqfd(vm, 0, efd, true);
+		atomic_fetch_add(&cycles, 1);
+	}
+	return NULL;
+}
+
+int main(int argc, char *argv[])
+{
+	unsigned int unloaded = 0, refused = 0, i;
+	struct kvm_vlpi_mig_stats st;
+	pthread_t saver, cycler;
+	bool coherent = false;
+	struct edu edu;
+	int ret, err = 0;
+
+	if (!vlpi_mig_test_start(argc, argv))
+		ksft_exit_skip("unloads the module (-m)\n");
+	read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent", &coherent);
+	if (!edu_open(&edu, BDF))
+		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
+	ksft_set_plan(6);
+
+	vm = vlpi_its_vm_create(1, vlpi_guest_one_msi);
+	vlpi_count_deliveries(vm);
+	vlpi_run_to_sync(vm->vcpus[0], 1);
+	efd = vlpi_forward_edu(vm, &edu, &msi);
+	edu_raise(&edu, 1);
+	edu_ack(&edu, 1);
+
+	pthread_create(&saver, NULL, save_loop, NULL);
+	pthread_create(&cycler, NULL, cycle_loop, NULL);
+	for (i = 0; i < ROUNDS; i++) {
+		usleep(50000);
+		ret = vlpi_mig_unload();
+		if (ret) {
+			refused++;
+			err = ret;
+			continue;
+		}
+		unloaded++;
+		usleep(20000);
+		vlpi_mig_load(coherent);
+	}
+	usleep(50000);
+	atomic_store(&stop, true);
+	pthread_join(saver, NULL);
+	pthread_join(cycler, NULL);
+
+	ksft_print_msg("%u saves and %u irqfd cycles across %u unloads\n",
+		       atomic_load(&saves), atomic_load(&cycles), unloaded);
+	ksft_test_result(unloaded == ROUNDS,
+			 "rmmod went through every time, nothing pinning it (%u of %u%s%s)\n",
+			 unloaded, ROUNDS, refused ? ", last error " : "",
+			 refused ? strerror(err) : "");
+	ksft_test_result(!atomic_load(&pend_bad),
+			 "SAVE_PENDING_TABLES returned 0 throughout (%u other)\n",
+			 atomic_load(&pend_bad));
+	ksft_test_result(!atomic_load(&its_bad),
+			 "ITS_SAVE_TABLES returned 0 or EACCES throughout (%u other%s%s)\n",
+			 atomic_load(&its_bad), atomic_load(&its_bad) ? ", e.g. " : "",
+			 atomic_load(&its_bad) ? strerror(atomic_load(&last_bad)) : "");
+
+	ret = vlpi_save_pending_tables(vm);
+	ksft_test_result(!ret && !vlpi_mig_get_stats(vm, &st) && st.forwarded == 1,
+			 "the module back, the VM saves (%s), STATS forwarded %lu\n",
+			 strerror(ret), (unsigned long)st.forwarded);
+
+	vlpi_delivered_reset(vm);
+	vlpi_run_to_sync(vm->vcpus[0], 2);
+	vlpi_delivered_sync(vm);
+	ksft_test_result(vlpi_delivered[0] <= 1,
+			 "LPI 8192 taken %u time(s): never twice\n",
+			 vlpi_delivered[0]);
+
+	vlpi_irqfd(vm, 0, efd, false);
+	edu_close(&edu);
+	close(efd);
+	vlpi_vm_free(vm);
+	ksft_test_result(vlpi_mig_loaded(), "the module is loaded at the end\n");
+	ksft_finished();
+}
