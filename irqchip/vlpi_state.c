@@ -67,20 +67,24 @@ static struct vlpi_mig_window vlpi_mig_window = {
 static DEFINE_PER_CPU(struct its_vpe *, vlpi_mig_reading_vpe);
 
 /*
- * Fault point for the tests: open the save's window without unmapping the
- * vPEs, as a broken window would, so that a test can see the reader
- * refuse. Only a kernel built with CONFIG_FAULT_INJECTION has it.
+ * Fault points for the tests, on kernels built with CONFIG_FAULT_INJECTION:
+ * open the save's window without unmapping the vPEs, as a broken window
+ * would, so that a test can see the reader refuse; and fail the window's
+ * allocation, so that a test can see the save go on without it.
  */
 static DECLARE_FAULT_ATTR(vlpi_mig_fail_vpt_window);
+static DECLARE_FAULT_ATTR(vlpi_mig_fail_window_alloc);
 
 /**
- * vlpi_mig_fault_init() - expose the module's fault points in debugfs
+ * vlpi_mig_fault_init() - expose the window's fault points in debugfs
  * @parent: the module's debugfs directory
  */
 void vlpi_mig_fault_init(struct dentry *parent)
 {
 	fault_create_debugfs_attr("fail_vpt_window", parent,
 				  &vlpi_mig_fail_vpt_window);
+	fault_create_debugfs_attr("fail_window_alloc", parent,
+				  &vlpi_mig_fail_window_alloc);
 }
 
 /**
@@ -103,6 +107,8 @@ EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_window_init);
 VISIBLE_IF_KUNIT int vlpi_mig_window_mark(struct vlpi_mig_window *w,
 					  struct its_vpe *vpe)
 {
+	if (should_fail(&vlpi_mig_fail_window_alloc, sizeof(void *)))
+		return -ENOMEM;
 	return xa_err(xa_store(&w->vpes, vpe->vpe_id, vpe,
 			       GFP_KERNEL_ACCOUNT));
 }

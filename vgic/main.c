@@ -120,6 +120,7 @@ static int __init vlpi_mig_init(void)
 	debugfs_create_x64("caps", 0444, vlpi_mig_debugfs,
 			   &vlpi_mig_host.caps);
 	vlpi_mig_fault_init(vlpi_mig_debugfs);
+	vlpi_mig_vm_fault_init(vlpi_mig_debugfs);
 
 	pr_info("loaded: GIC %s, direct injection %s, VPT access: %s, caps %#llx\n",
 		!host->info.has_gicv4 ? "v3 or v4 unused" :

@@ -14,6 +14,7 @@
 
 #include "../irqchip/vpt.h"
 
+struct dentry;
 struct kvm;
 struct kvm_device;
 struct kvm_device_attr;
@@ -113,6 +114,7 @@ struct vlpi_mig_vm {
 };
 
 /* vm.c */
+void vlpi_mig_vm_fault_init(struct dentry *parent);
 struct vlpi_mig_vm *vlpi_mig_vm_find(struct kvm *kvm);
 struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm);
 int vlpi_mig_vm_pin(struct vlpi_mig_vm *vm);

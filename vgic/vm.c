@@ -33,6 +33,9 @@
  * Lookups (xa_load()) take no lock: RCU.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fault-inject.h>
 #include <linux/kvm_host.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -44,6 +47,19 @@
 
 #include "../uapi/vlpi_mig.h"
 #include "vlpi_mig.h"
+
+/* Fault point for the tests: the per-VM state's allocation fails */
+static DECLARE_FAULT_ATTR(vlpi_mig_fail_vm_state);
+
+/**
+ * vlpi_mig_vm_fault_init() - expose the per-VM state's fault point
+ * @parent: the module's debugfs directory
+ */
+void vlpi_mig_vm_fault_init(struct dentry *parent)
+{
+	fault_create_debugfs_attr("fail_vm_state", parent,
+				  &vlpi_mig_fail_vm_state);
+}
 
 /* The state of each VM, indexed by its struct kvm's address */
 static DEFINE_XARRAY(vlpi_mig_vms);
@@ -95,7 +111,8 @@ struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm)
 	if (vm)
 		goto out;
 
-	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!should_fail(&vlpi_mig_fail_vm_state, sizeof(*vm)))
+		vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm) {
 		vm = ERR_PTR(-ENOMEM);
 		goto out;

@@ -91,14 +91,6 @@ static struct vlpi_vm *forwarded_vm(unsigned int nr_vcpus, struct edu *edu,
 	return v;
 }
 
-static void done_vm(struct vlpi_vm *v, struct edu *edu, int efd)
-{
-	vlpi_irqfd(v, 0, efd, false);
-	edu_disable_msi(edu);
-	close(efd);
-	vlpi_vm_free(v);
-}
-
 static void run_savers(struct saver *a, struct saver *b)
 {
 	pthread_t ta, tb;
@@ -131,7 +123,7 @@ static void phase_a(struct edu *edu)
 				 strerror(atomic_load(&p.last) ?: atomic_load(&i.last)),
 				 (unsigned long)(st1.saved_pending - st0.saved_pending));
 	}
-	done_vm(v, edu, efd);
+	vlpi_edu_vm_free(v, edu, efd);
 }
 
 static struct edu *reconf_edu;
@@ -177,7 +169,7 @@ static void phase_b(struct edu *edu)
 			 "b) %d saves against MSI disable/enable and route rewrites: ITS %d, pending %d failed%s%s\n",
 			 LOOPS, bad_its, bad_pend, last ? ": " : "",
 			 last ? strerror(last) : "");
-	done_vm(reconf_vm, edu, efd);
+	vlpi_edu_vm_free(reconf_vm, edu, efd);
 }
 
 static void phase_c(struct edu *edus)
@@ -207,7 +199,7 @@ static void phase_c(struct edu *edus)
 				 (unsigned long)st[1].saved_pending, bit[0], bit[1]);
 	}
 	for (i = 0; i < 2; i++)
-		done_vm(v[i], &edus[i], efd[i]);
+		vlpi_edu_vm_free(v[i], &edus[i], efd[i]);
 }
 
 static void phase_d(struct edu *edu)
@@ -224,7 +216,7 @@ static void phase_d(struct edu *edu)
 	TEST_ASSERT(s.gic_fd >= 0 && s.its_fd >= 0, "dup");
 	pthread_create(&t, NULL, saver_loop, &s);
 	usleep(20000);
-	done_vm(v, edu, efd);
+	vlpi_edu_vm_free(v, edu, efd);
 	usleep(20000);
 	atomic_store(&stop, true);
 	pthread_join(t, NULL);

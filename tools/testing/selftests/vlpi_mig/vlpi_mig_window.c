@@ -45,19 +45,6 @@
 
 static const struct vlpi_msi msi = { 0, 0 };
 
-/* Arm the fault point for the next @times windows, quietly */
-static int arm_fault(int times)
-{
-	char buf[16];
-	int ret;
-
-	ret = write_str_file(FAULT "/verbose", "0");
-	ret = ret ?: write_str_file(FAULT "/interval", "1");
-	ret = ret ?: write_str_file(FAULT "/probability", "100");
-	snprintf(buf, sizeof(buf), "%d", times);
-	return ret ?: write_str_file(FAULT "/times", buf);
-}
-
 /* One save of the pending tables; the bit it left, and the counters */
 static void save_once(struct vlpi_vm *v, const char *what, int *ret,
 		      bool *bit, struct kvm_vlpi_mig_stats *st)
@@ -107,7 +94,8 @@ int main(int argc, char *argv[])
 			 !st0.unreadable,
 			 "the save reads the vLPI inside the window: saved, 1 vPE unmapped\n");
 
-	TEST_ASSERT(!arm_fault(1), "arming %s", FAULT);
+	TEST_ASSERT(!vlpi_mig_arm_fault("fail_vpt_window", 1), "arming %s",
+		    FAULT);
 	save_once(v, "2) window broken", &ret1, &bit1, &st1);
 	ksft_test_result(!ret1,
 			 "with the window broken, the save still returns 0 (%s)\n",

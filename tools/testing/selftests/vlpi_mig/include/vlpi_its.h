@@ -57,6 +57,8 @@ struct edu;
  */
 int vlpi_forward_edu(struct vlpi_vm *v, struct edu *edu,
 		     const struct vlpi_msi *msi);
+/* Undo vlpi_forward_edu(): irqfd removed, MSI off, eventfd closed, VM freed */
+void vlpi_edu_vm_free(struct vlpi_vm *v, struct edu *edu, int efd);
 /* The same for @n devices: GSI i forwards edus[i]'s MSI as msis[i] */
 void vlpi_forward_edus(struct vlpi_vm *v, struct edu *edus,
 		       const struct vlpi_msi *msis, int n, int *efds);

@@ -42,6 +42,11 @@ bool read_u64_file(const char *path, uint64_t *val);
 int vlpi_mig_unload(void);
 /* insmod the bed's vlpi_mig.ko with vpt_coherent as given */
 void vlpi_mig_load(bool coherent);
+/*
+ * Arm one of the module's fault points (debugfs vlpi_mig/NAME) for the
+ * next @times calls (-1: every call), quietly; 0 or the errno
+ */
+int vlpi_mig_arm_fault(const char *name, int times);
 /* Write a string to a sysfs or debugfs file; 0 or the errno */
 int write_str_file(const char *path, const char *str);
 /* Read a bool module parameter ("Y"/"N") */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <linux/compiler.h>
 #include <linux/sizes.h>
@@ -179,6 +180,14 @@ void vlpi_forward_edus(struct vlpi_vm *v, struct edu *edus,
 		vlpi_irqfd(v, i, efds[i], true);
 		edu_enable_msi(&edus[i], efds[i]);
 	}
+}
+
+void vlpi_edu_vm_free(struct vlpi_vm *v, struct edu *edu, int efd)
+{
+	vlpi_irqfd(v, 0, efd, false);
+	edu_disable_msi(edu);
+	close(efd);
+	vlpi_vm_free(v);
 }
 
 int vlpi_forward_edu(struct vlpi_vm *v, struct edu *edu,

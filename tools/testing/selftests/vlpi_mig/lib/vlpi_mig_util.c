@@ -75,6 +75,23 @@ void vlpi_mig_load(bool coherent)
 	close(fd);
 }
 
+int vlpi_mig_arm_fault(const char *name, int times)
+{
+	char path[128], buf[16];
+	int ret;
+
+#define FAULT_SET(file, val)						\
+	(snprintf(path, sizeof(path), VLPI_MIG_DEBUGFS "/%s/" file, name), \
+	 write_str_file(path, val))
+
+	snprintf(buf, sizeof(buf), "%d", times);
+	ret = FAULT_SET("verbose", "0");
+	ret = ret ?: FAULT_SET("interval", "1");
+	ret = ret ?: FAULT_SET("probability", times ? "100" : "0");
+	return ret ?: FAULT_SET("times", buf);
+#undef FAULT_SET
+}
+
 int write_str_file(const char *path, const char *str)
 {
 	ssize_t n, len = strlen(str);

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vlpi_mig_nomem - the module's allocations failing: every path fails
+ * cleanly, leaves the vPEs mapped and the VM runnable, and leaks nothing.
+ *
+ * The module allocates in two places: its per-VM state (when the vGIC is
+ * created, or at the first hook that may sleep), and the coherency
+ * window of a save (an xarray entry per vPE). Each has a fault point
+ * (kernels with CONFIG_FAULT_INJECTION, debugfs vlpi_mig/fail_*):
+ *
+ *   a) the per-VM state fails once, at the vGIC's creation: the VM is
+ *      created all the same, and the state is made at the next call
+ *      (STATS works);
+ *   b) it fails every time: STATS is ENOMEM, the pending save returns 0
+ *      (the module steps aside, the forwarded vLPI saved as upstream
+ *      saves it), the ITS save ENOMEM; once the fault is off, all work;
+ *   c) the window's allocation fails once: the pending save returns 0,
+ *      counts the vLPI unreadable and unmaps no vPE for good: the guest,
+ *      unmasked, takes the vLPI exactly once; the next save saves it.
+ *
+ * make check scans kmemleak after the plan.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
+#include "vgic.h"
+
+#include "vfio_edu.h"
+#include "vlpi_its.h"
+#include "vlpi_mig_util.h"
+#include "vlpi_migrate.h"
+
+#define BDF		"0000:00:02.0"
+
+static const struct vlpi_msi msi = { 0, 0 };
+
+/* A VM with the edu forwarded as LPI 8192, made pending */
+static struct vlpi_vm *pending_vm(struct edu *edu, int *efd)
+{
+	struct vlpi_vm *v = vlpi_its_vm_create(1, vlpi_guest_one_msi);
+
+	vlpi_count_deliveries(v);
+	vlpi_run_to_sync(v->vcpus[0], 1);
+	*efd = vlpi_forward_edu(v, edu, &msi);
+	edu_raise(edu, 1);
+	edu_ack(edu, 1);
+	return v;
+}
+
+static uint32_t unmask(struct vlpi_vm *v)
+{
+	vlpi_delivered_reset(v);
+	vlpi_run_to_sync(v->vcpus[0], 2);
+	vlpi_delivered_sync(v);
+	return vlpi_delivered[0];
+}
+
+static void phase_a(struct edu *edu)
+{
+	struct kvm_vlpi_mig_stats st;
+	struct vlpi_vm *v;
+	int efd, ret;
+
+	TEST_ASSERT(!vlpi_mig_arm_fault("fail_vm_state", 1), "arm");
+	v = pending_vm(edu, &efd);
+	ret = vlpi_mig_get_stats(v, &st);
+	ksft_test_result(!ret && st.forwarded == 1,
+			 "a) per-VM state failed at creation: made later, STATS %s, forwarded %lu\n",
+			 strerror(ret), (unsigned long)st.forwarded);
+	vlpi_edu_vm_free(v, edu, efd);
+}
+
+static void phase_b(struct edu *edu)
+{
+	struct kvm_vlpi_mig_stats st;
+	int efd, stats, pend, its;
+	struct vlpi_vm *v;
+	uint32_t got;
+
+	TEST_ASSERT(!vlpi_mig_arm_fault("fail_vm_state", -1), "arm");
+	v = pending_vm(edu, &efd);
+	stats = vlpi_mig_get_stats(v, &st);
+	pend = vlpi_save_pending_tables(v);
+	its = vlpi_save_its_tables(v);
+	ksft_print_msg("b) STATS %s, pending save %s, ITS save %s\n",
+		       strerror(stats), strerror(pend), strerror(its));
+	ksft_test_result(stats == ENOMEM && !pend && its == ENOMEM,
+			 "b) no per-VM state: STATS and the ITS save ENOMEM, the pending save 0\n");
+
+	TEST_ASSERT(!vlpi_mig_arm_fault("fail_vm_state", 0), "disarm");
+	stats = vlpi_mig_get_stats(v, &st);
+	pend = vlpi_save_pending_tables(v);
+	its = vlpi_save_its_tables(v);
+	got = unmask(v);
+	ksft_test_result(!stats && !pend && !its && st.forwarded == 1 &&
+			 got == 1,
+			 "b) memory back: STATS %s, saves %s and %s, the vLPI taken %u time(s)\n",
+			 strerror(stats), strerror(pend), strerror(its), got);
+	vlpi_edu_vm_free(v, edu, efd);
+}
+
+static void phase_c(struct edu *edu)
+{
+	struct kvm_vlpi_mig_stats st0, st1, st2;
+	int efd, ret, ret2;
+	struct vlpi_vm *v;
+	uint8_t *table;
+	bool bit, bit2;
+	uint32_t got;
+
+	v = pending_vm(edu, &efd);
+	table = vlpi_pend_table(v, 0);
+	TEST_ASSERT(!vlpi_mig_get_stats(v, &st0), "STATS");
+	TEST_ASSERT(!vlpi_mig_arm_fault("fail_window_alloc", 1), "arm");
+	ret = vlpi_save_pending_tables(v);
+	bit = vlpi_pend_bit(table, VLPI_LPI_BASE);
+	TEST_ASSERT(!vlpi_mig_get_stats(v, &st1), "STATS");
+	ksft_test_result(!ret && st1.unreadable == st0.unreadable + 1 &&
+			 st1.vpe_unmaps == st0.vpe_unmaps && !bit,
+			 "c) window allocation failed: save %s, unreadable +%lu, vPE unmaps +%lu, bit %d\n",
+			 strerror(ret),
+			 (unsigned long)(st1.unreadable - st0.unreadable),
+			 (unsigned long)(st1.vpe_unmaps - st0.vpe_unmaps), bit);
+
+	ret2 = vlpi_save_pending_tables(v);
+	bit2 = vlpi_pend_bit(table, VLPI_LPI_BASE);
+	TEST_ASSERT(!vlpi_mig_get_stats(v, &st2), "STATS");
+	got = unmask(v);
+	ksft_test_result(!ret2 && bit2 && st2.vpe_unmaps == st1.vpe_unmaps + 1 &&
+			 got == 1,
+			 "c) the next save saves it (bit %d), the vPE mapped again: taken %u time(s)\n",
+			 bit2, got);
+	vlpi_edu_vm_free(v, edu, efd);
+}
+
+int main(int argc, char *argv[])
+{
+	bool coherent = false;
+	struct edu edu;
+
+	if (!vlpi_mig_test_start(argc, argv))
+		ksft_exit_skip("the fault points are the module's (-m)\n");
+	if (!read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
+			     &coherent) || !coherent)
+		ksft_exit_skip("the VPT is not declared coherent: nothing is read\n");
+	if (access(VLPI_MIG_DEBUGFS "/fail_vm_state", F_OK))
+		ksft_exit_skip("no fault points: no CONFIG_FAULT_INJECTION_DEBUG_FS\n");
+	if (!edu_open(&edu, BDF))
+		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
+	ksft_set_plan(5);
+
+	phase_a(&edu);
+	phase_b(&edu);
+	phase_c(&edu);
+
+	edu_close(&edu);
+	ksft_finished();
+}
