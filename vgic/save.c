@@ -86,16 +86,20 @@ u8 vlpi_mig_pend_byte(u8 val, u8 bit, bool pending)
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_pend_byte);
 
-/* What the vGIC holds around both saves, and the hooks rely on */
+/*
+ * What the vGIC holds around both saves, and the hooks rely on. Called
+ * for every forwarded LPI: the walk over the vCPUs is lockdep's alone.
+ */
 static void vlpi_mig_assert_save_locks(struct kvm *kvm)
 {
 	struct kvm_vcpu *vcpu;
 	unsigned long i;
 
 	lockdep_assert_held(&kvm->lock);
-	kvm_for_each_vcpu(i, vcpu, kvm)
-		lockdep_assert_held(&vcpu->mutex);
 	lockdep_assert_held(&kvm->arch.config_lock);
+	if (IS_ENABLED(CONFIG_LOCKDEP))
+		kvm_for_each_vcpu(i, vcpu, kvm)
+			lockdep_assert_held(&vcpu->mutex);
 }
 
 int vlpi_mig_save_begin(struct kvm *kvm)
@@ -122,13 +126,13 @@ int vlpi_mig_save_begin(struct kvm *kvm)
 	vm->save_unreadable = 0;
 	if (vm->save_action == VLPI_MIG_READ) {
 		ret = vlpi_mig_vpt_open(kvm, &vm->save_unmapped);
-		if (!ret && vm->save_unmapped)
-			atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
-				     &vm->stats.vpe_unmaps);
 		if (ret) {
 			pr_err("VM %d: cannot make the VPTs readable (%d): forwarded vLPIs saved as upstream saves them\n",
 			       kvm->userspace_pid, ret);
 			vm->save_action = VLPI_MIG_REFUSE;
+		} else if (vm->save_unmapped) {
+			atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
+				     &vm->stats.vpe_unmaps);
 		}
 	}
 	return 1;

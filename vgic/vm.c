@@ -182,7 +182,6 @@ void vlpi_mig_vm_create(struct kvm *kvm)
 void vlpi_mig_vm_destroy(struct kvm *kvm)
 {
 	struct vlpi_mig_vm *vm;
-
 	bool pinned;
 
 	mutex_lock(&vlpi_mig_vms_lock);
@@ -279,7 +278,7 @@ void vlpi_mig_vm_show(struct seq_file *m)
 		st = &vm->stats;
 		seq_printf(m, "pid %d policy %llu source_caps %#llx forwarded %llu saved_pending %lld skipped %lld refused %lld restored %lld kept %lld unforward_running %lld restore_busy %lld unreadable %lld vpe_unmaps %lld\n",
 			   vm->pid, READ_ONCE(vm->policy),
-			   READ_ONCE(vm->source_caps),
+			   READ_ONCE(vm->source_caps) & ~VLPI_MIG_SOURCE_CAPS_SET,
 			   vlpi_mig_vm_forwarded(vm->kvm),
 			   atomic64_read(&st->saved_pending),
 			   atomic64_read(&st->skipped),
