@@ -38,7 +38,6 @@
 #define INTID		VLPI_LPI_BASE
 #define ROUNDS		20
 
-static const struct vlpi_msi msi = { 0, 0 };
 static bool stop_reading;
 static unsigned long reads;
 
@@ -70,11 +69,7 @@ int main(int argc, char *argv[])
 		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
 	ksft_set_plan(module ? 3 : 2);
 
-	v = vlpi_its_vm_create(1, vlpi_guest_one_msi);
-	vlpi_count_deliveries(v);
-	vlpi_run_to_sync(v->vcpus[0], 1);
-
-	efd = vlpi_forward_edu(v, &edu, &msi);
+	v = vlpi_edu_vm_create(1, &edu, false, &efd);
 	ksft_test_result(host_irq_forwarded(edu_host_irq(&edu)),
 			 "the edu MSI is forwarded\n");
 
@@ -121,9 +116,7 @@ int main(int argc, char *argv[])
 				 INTID, lost, once);
 	}
 
-	vlpi_irqfd(v, 0, efd, false);
+	vlpi_edu_vm_free(v, &edu, efd);
 	edu_close(&edu);
-	close(efd);
-	vlpi_vm_free(v);
 	ksft_finished();
 }

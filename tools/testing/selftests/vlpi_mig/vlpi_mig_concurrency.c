@@ -76,21 +76,6 @@ static void *saver_loop(void *arg)
 	return NULL;
 }
 
-/* A VM of @nr_vcpus with @edu forwarded as LPI 8192, raised if @raise */
-static struct vlpi_vm *forwarded_vm(unsigned int nr_vcpus, struct edu *edu,
-				    bool raise, int *efd)
-{
-	struct vlpi_vm *v = vlpi_its_vm_create(nr_vcpus, vlpi_guest_one_msi);
-
-	vlpi_run_to_sync(v->vcpus[0], 1);
-	*efd = vlpi_forward_edu(v, edu, &msi);
-	if (raise) {
-		edu_raise(edu, 1);
-		edu_ack(edu, 1);
-	}
-	return v;
-}
-
 static void run_savers(struct saver *a, struct saver *b)
 {
 	pthread_t ta, tb;
@@ -107,7 +92,7 @@ static void phase_a(struct edu *edu)
 	struct vlpi_vm *v;
 	int efd;
 
-	v = forwarded_vm(64, edu, true, &efd);
+	v = vlpi_edu_vm_create(64, edu, true, &efd);
 	{
 		struct saver p = { v->gic_fd, v->its_fd, true, LOOPS };
 		struct saver i = { v->gic_fd, v->its_fd, false, LOOPS };
@@ -149,7 +134,7 @@ static void phase_b(struct edu *edu)
 	pthread_t t;
 
 	reconf_edu = edu;
-	reconf_vm = forwarded_vm(1, edu, true, &efd);
+	reconf_vm = vlpi_edu_vm_create(1, edu, true, &efd);
 	pthread_create(&t, NULL, reconfigure, &efd);
 	for (i = 0; i < LOOPS; i++) {
 		its = vlpi_save_its_tables(reconf_vm);
@@ -180,7 +165,7 @@ static void phase_c(struct edu *edus)
 	int efd[2], i;
 
 	for (i = 0; i < 2; i++)
-		v[i] = forwarded_vm(1, &edus[i], i == 0, &efd[i]);
+		v[i] = vlpi_edu_vm_create(1, &edus[i], i == 0, &efd[i]);
 	{
 		struct saver a = { v[0]->gic_fd, v[0]->its_fd, true, LOOPS };
 		struct saver b = { v[1]->gic_fd, v[1]->its_fd, true, LOOPS };
@@ -210,7 +195,7 @@ static void phase_d(struct edu *edu)
 	pthread_t t;
 	int efd;
 
-	v = forwarded_vm(1, edu, true, &efd);
+	v = vlpi_edu_vm_create(1, edu, true, &efd);
 	s.gic_fd = dup(v->gic_fd);
 	s.its_fd = dup(v->its_fd);
 	TEST_ASSERT(s.gic_fd >= 0 && s.its_fd >= 0, "dup");

@@ -38,21 +38,6 @@
 
 #define BDF		"0000:00:02.0"
 
-static const struct vlpi_msi msi = { 0, 0 };
-
-/* A VM with the edu forwarded as LPI 8192, made pending */
-static struct vlpi_vm *pending_vm(struct edu *edu, int *efd)
-{
-	struct vlpi_vm *v = vlpi_its_vm_create(1, vlpi_guest_one_msi);
-
-	vlpi_count_deliveries(v);
-	vlpi_run_to_sync(v->vcpus[0], 1);
-	*efd = vlpi_forward_edu(v, edu, &msi);
-	edu_raise(edu, 1);
-	edu_ack(edu, 1);
-	return v;
-}
-
 static uint32_t unmask(struct vlpi_vm *v)
 {
 	vlpi_delivered_reset(v);
@@ -68,7 +53,7 @@ static void phase_a(struct edu *edu)
 	int efd, ret;
 
 	TEST_ASSERT(!vlpi_mig_arm_fault("fail_vm_state", 1), "arm");
-	v = pending_vm(edu, &efd);
+	v = vlpi_edu_vm_create(1, edu, true, &efd);
 	ret = vlpi_mig_get_stats(v, &st);
 	ksft_test_result(!ret && st.forwarded == 1,
 			 "a) per-VM state failed at creation: made later, STATS %s, forwarded %lu\n",
@@ -84,7 +69,7 @@ static void phase_b(struct edu *edu)
 	uint32_t got;
 
 	TEST_ASSERT(!vlpi_mig_arm_fault("fail_vm_state", -1), "arm");
-	v = pending_vm(edu, &efd);
+	v = vlpi_edu_vm_create(1, edu, true, &efd);
 	stats = vlpi_mig_get_stats(v, &st);
 	pend = vlpi_save_pending_tables(v);
 	its = vlpi_save_its_tables(v);
@@ -114,7 +99,7 @@ static void phase_c(struct edu *edu)
 	bool bit, bit2;
 	uint32_t got;
 
-	v = pending_vm(edu, &efd);
+	v = vlpi_edu_vm_create(1, edu, true, &efd);
 	table = vlpi_pend_table(v, 0);
 	TEST_ASSERT(!vlpi_mig_get_stats(v, &st0), "STATS");
 	TEST_ASSERT(!vlpi_mig_arm_fault("fail_window_alloc", 1), "arm");

@@ -39,7 +39,6 @@
 #define INTID		VLPI_LPI_BASE
 #define CYCLES		200
 
-static const struct vlpi_msi msi = { 0, 0 };
 static struct vlpi_vm *vm;
 static int efd;
 static bool cycling_done;
@@ -70,11 +69,7 @@ int main(int argc, char *argv[])
 		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
 	ksft_set_plan(module ? 4 : 3);
 
-	vm = vlpi_its_vm_create(1, vlpi_guest_one_msi);
-	vlpi_count_deliveries(vm);
-	vlpi_run_to_sync(vm->vcpus[0], 1);
-
-	efd = vlpi_forward_edu(vm, &edu, &msi);
+	vm = vlpi_edu_vm_create(1, &edu, false, &efd);
 	ksft_test_result(host_irq_forwarded(edu_host_irq(&edu)),
 			 "the edu MSI is forwarded\n");
 	edu_raise(&edu, 1);
@@ -122,9 +117,7 @@ int main(int argc, char *argv[])
 				 INTID, vlpi_delivered[0]);
 	}
 
-	vlpi_irqfd(vm, 0, efd, false);
+	vlpi_edu_vm_free(vm, &edu, efd);
 	edu_close(&edu);
-	close(efd);
-	vlpi_vm_free(vm);
 	ksft_finished();
 }

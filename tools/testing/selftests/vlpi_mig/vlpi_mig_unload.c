@@ -38,8 +38,6 @@
 #define BDF		"0000:00:02.0"
 #define ROUNDS		10
 
-static const struct vlpi_msi msi = { 0, 0 };
-
 static struct vlpi_vm *vm;
 static int efd;
 static atomic_bool stop;
@@ -91,12 +89,7 @@ int main(int argc, char *argv[])
 		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
 	ksft_set_plan(6);
 
-	vm = vlpi_its_vm_create(1, vlpi_guest_one_msi);
-	vlpi_count_deliveries(vm);
-	vlpi_run_to_sync(vm->vcpus[0], 1);
-	efd = vlpi_forward_edu(vm, &edu, &msi);
-	edu_raise(&edu, 1);
-	edu_ack(&edu, 1);
+	vm = vlpi_edu_vm_create(1, &edu, true, &efd);
 
 	pthread_create(&saver, NULL, save_loop, NULL);
 	pthread_create(&cycler, NULL, cycle_loop, NULL);
@@ -143,10 +136,8 @@ int main(int argc, char *argv[])
 			 "LPI 8192 taken %u time(s): never twice\n",
 			 vlpi_delivered[0]);
 
-	vlpi_irqfd(vm, 0, efd, false);
+	vlpi_edu_vm_free(vm, &edu, efd);
 	edu_close(&edu);
-	close(efd);
-	vlpi_vm_free(vm);
 	ksft_test_result(vlpi_mig_loaded(), "the module is loaded at the end\n");
 	ksft_finished();
 }

@@ -43,8 +43,6 @@
 #define INTID		VLPI_LPI_BASE
 #define FAULT		VLPI_MIG_DEBUGFS "/fail_vpt_window"
 
-static const struct vlpi_msi msi = { 0, 0 };
-
 /* One save of the pending tables; the bit it left, and the counters */
 static void save_once(struct vlpi_vm *v, const char *what, int *ret,
 		      bool *bit, struct kvm_vlpi_mig_stats *st)
@@ -82,12 +80,7 @@ int main(int argc, char *argv[])
 		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
 	ksft_set_plan(8);
 
-	v = vlpi_its_vm_create(1, vlpi_guest_one_msi);
-	vlpi_count_deliveries(v);
-	vlpi_run_to_sync(v->vcpus[0], 1);
-	efd = vlpi_forward_edu(v, &edu, &msi);
-	edu_raise(&edu, 1);
-	edu_ack(&edu, 1);
+	v = vlpi_edu_vm_create(1, &edu, true, &efd);
 
 	save_once(v, "1) window open", &ret0, &bit0, &st0);
 	ksft_test_result(!ret0 && bit0 && st0.vpe_unmaps == 1 &&
@@ -123,10 +116,8 @@ int main(int argc, char *argv[])
 	ksft_test_result(got == 1, "the guest took LPI %u %u time(s) (want 1)\n",
 			 INTID, got);
 
-	vlpi_irqfd(v, 0, efd, false);
+	vlpi_edu_vm_free(v, &edu, efd);
 	edu_close(&edu);
-	close(efd);
-	vlpi_vm_free(v);
 	ksft_test_result_pass("device and VM closed\n");
 	ksft_finished();
 }

@@ -57,6 +57,14 @@ struct edu;
  */
 int vlpi_forward_edu(struct vlpi_vm *v, struct edu *edu,
 		     const struct vlpi_msi *msi);
+/*
+ * A VM of @nr_vcpus running vlpi_guest_one_msi(), its deliveries counted,
+ * vCPU 0 at GUEST_SYNC(1), and @edu forwarded as LPI 8192 (DevID 0,
+ * EventID 0, GSI 0) through the new eventfd *@efd; made pending by the
+ * device if @raise
+ */
+struct vlpi_vm *vlpi_edu_vm_create(unsigned int nr_vcpus, struct edu *edu,
+				   bool raise, int *efd);
 /* Undo vlpi_forward_edu(): irqfd removed, MSI off, eventfd closed, VM freed */
 void vlpi_edu_vm_free(struct vlpi_vm *v, struct edu *edu, int efd);
 /* The same for @n devices: GSI i forwards edus[i]'s MSI as msis[i] */

@@ -182,6 +182,22 @@ void vlpi_forward_edus(struct vlpi_vm *v, struct edu *edus,
 	}
 }
 
+struct vlpi_vm *vlpi_edu_vm_create(unsigned int nr_vcpus, struct edu *edu,
+				   bool raise, int *efd)
+{
+	static const struct vlpi_msi msi = { 0, 0 };
+	struct vlpi_vm *v = vlpi_its_vm_create(nr_vcpus, vlpi_guest_one_msi);
+
+	vlpi_count_deliveries(v);
+	vlpi_run_to_sync(v->vcpus[0], 1);
+	*efd = vlpi_forward_edu(v, edu, &msi);
+	if (raise) {
+		edu_raise(edu, 1);
+		edu_ack(edu, 1);
+	}
+	return v;
+}
+
 void vlpi_edu_vm_free(struct vlpi_vm *v, struct edu *edu, int efd)
 {
 	vlpi_irqfd(v, 0, efd, false);
