@@ -98,9 +98,11 @@ static void guest_code(void)
 	GUEST_SYNC(2);
 
 	/*
-	 * LPIs back on before the devices go: 6.12 cannot unforward an LPI
-	 * whose target has LPIs off (vgic_its_resolve_lpi() refuses it), and
-	 * would WARN at VM teardown. Not what this test is about.
+	 * LPIs back on before the devices go, as a well-behaved guest would.
+	 * Plain 6.12 could not unforward an LPI whose target had LPIs off
+	 * (vgic_its_resolve_lpi() refused it) and WARNed at teardown; with
+	 * patch 0002 it can, and vlpi_mig_hostile's lpis-off case tears its
+	 * VM down with them off.
 	 */
 	if (cpu == VCPU_LPIS_OFF)
 		vlpi_guest_enable_lpis();

@@ -15,6 +15,7 @@
 #include "vlpi_mig_util.h"
 
 #define VLPI_MAX_VCPUS		64
+#define VLPI_MEMSLOT		10	/* the ITS tables' memslot; 0 is RAM */
 #define VLPI_MAX_DEVICES	8
 #define VLPI_NR_LPIS		64	/* LPIs 8192..8255 are configured */
 #define VLPI_LPI_BASE		8192
@@ -108,5 +109,7 @@ void vlpi_guest_invall(void);
 void vlpi_guest_unmap_device(uint32_t devid, unsigned int itt_index);
 /* DISCARD: the event's mapping and its pending state are gone */
 void vlpi_guest_discard(uint32_t devid, uint32_t eventid);
+/* MOVI: the event's LPI to collection @icid (vCPU @icid) */
+void vlpi_guest_movi(uint32_t devid, uint32_t eventid, uint32_t icid);
 
 #endif /* SELFTEST_VLPI_ITS_H */

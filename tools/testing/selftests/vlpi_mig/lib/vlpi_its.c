@@ -24,7 +24,6 @@
 #include "vfio_edu.h"
 #include "vlpi_its.h"
 
-#define VLPI_MEMSLOT		10
 #define LPI_PROP_PRIO		0xa0
 
 struct vlpi_its_layout vlpi_its;
@@ -362,6 +361,17 @@ void vlpi_guest_discard(uint32_t devid, uint32_t eventid)
 	struct vlpi_its_cmd cmd = {
 		.raw[0] = GITS_CMD_DISCARD | (uint64_t)devid << 32,
 		.raw[1] = eventid,
+	};
+
+	vlpi_its_send_cmd(&cmd);
+}
+
+void vlpi_guest_movi(uint32_t devid, uint32_t eventid, uint32_t icid)
+{
+	struct vlpi_its_cmd cmd = {
+		.raw[0] = GITS_CMD_MOVI | (uint64_t)devid << 32,
+		.raw[1] = eventid,
+		.raw[2] = icid,
 	};
 
 	vlpi_its_send_cmd(&cmd);
