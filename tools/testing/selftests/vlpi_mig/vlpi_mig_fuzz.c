@@ -5,7 +5,7 @@
  * attributes, with invariants checked after every step.
  *
  * Each sequence is a new VM (one vCPU, a vITS mapping DevID 0 and 1 as
- * LPIs 8192 and 8193) and edu 00:02.0, whose MSI GSI 0 routes to DevID 0,
+ * LPIs 8192 and 8193) and an edu device, whose MSI GSI 0 routes to DevID 0,
  * DevID 1 or an unmapped DevID. Steps, chosen at random:
  *
  *   irqfd on GSI 0 assigned or removed; VFIO MSI enabled or disabled;
@@ -33,8 +33,11 @@
  * the vLPI or an irqfd, so that the eventfd never holds a count no
  * consumer read. Needs the module, with the VPT declared coherent.
  *
- * Usage: vlpi_mig_fuzz -m [-s SEED] [-c SEQUENCES] [-t STEPS]
+ * Usage: vlpi_mig_fuzz -m [-s SEED] [-c SEQUENCES] [-t STEPS] [-j WORKERS]
  * Sequence k runs from seed SEED + k: rerun one with -s SEED+k -c 1.
+ * WORKERS processes (at most MAX_WORKERS, one edu each: 00:02.0, 00:03.0,
+ * ...) share the sequences, k going to worker k % WORKERS; each sequence
+ * is the same whichever worker runs it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -42,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,7 +61,7 @@
 #include "vlpi_mig_util.h"
 #include "vlpi_migrate.h"
 
-#define BDF		"0000:00:02.0"
+#define MAX_WORKERS	4	/* the bed's edu devices, 00:02.0 to 00:05.0 */
 #define GRP		KVM_DEV_ARM_VGIC_GRP_VLPI_MIG
 #define BAD_PTR		((void *)8)
 #define NR_TARGETS	3	/* DevID 0, DevID 1, unmapped */
@@ -428,16 +432,44 @@ static const char *one_sequence(struct seq *s, struct edu *edu,
 	return s->fail;
 }
 
+/* Worker @w of @nr_workers: its share of the sequences; how many failed */
+static int run_worker(int w, int nr_workers, uint64_t seed, int nr_seqs,
+		      int nr_steps)
+{
+	static struct seq s;
+	int k, failed = 0;
+	struct edu edu;
+	char bdf[16];
+
+	snprintf(bdf, sizeof(bdf), "0000:00:%02x.0", 2 + w);
+	if (!edu_open(&edu, bdf)) {
+		ksft_print_msg("%s (worker %d) is not bound to vfio-pci\n", bdf,
+			       w);
+		return nr_seqs;
+	}
+	for (k = w; k < nr_seqs; k += nr_workers) {
+		const char *why = one_sequence(&s, &edu, seed + k, nr_steps);
+
+		if (!why)
+			continue;
+		if (failed++ < 5)
+			ksft_print_msg("sequence %d (-s %lu -c 1): %s:%s\n", k,
+				       (unsigned long)(seed + k), why, s.log);
+	}
+	edu_close(&edu);
+	return failed;
+}
+
 int main(int argc, char *argv[])
 {
-	int opt, nr_seqs = 1000, nr_steps = 16, failed = 0, k;
+	int opt, nr_seqs = 1000, nr_steps = 16, nr_workers = 1, failed = 0;
 	char *mode[3] = { argv[0], "-n", NULL };
 	uint64_t seed = time(NULL);
+	struct timespec t0, t1;
 	bool coherent = false;
-	static struct seq s;
-	struct edu edu;
+	int w, status;
 
-	while ((opt = getopt(argc, argv, "mns:c:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "mns:c:t:j:")) != -1) {
 		switch (opt) {
 		case 'm':
 			mode[1] = "-m";
@@ -451,6 +483,9 @@ int main(int argc, char *argv[])
 		case 't':
 			nr_steps = atoi(optarg);
 			break;
+		case 'j':
+			nr_workers = atoi(optarg);
+			break;
 		}
 	}
 	optind = 1;
@@ -459,23 +494,34 @@ int main(int argc, char *argv[])
 	if (!read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
 			     &coherent) || !coherent)
 		ksft_exit_skip("the model needs the VPT declared coherent\n");
-	if (!edu_open(&edu, BDF))
-		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
+	if (nr_workers < 1 || nr_workers > MAX_WORKERS)
+		ksft_exit_fail_msg("-j takes 1 to %d\n", MAX_WORKERS);
 	ksft_set_plan(1);
-	ksft_print_msg("seed %lu, %d sequences of %d steps\n",
-		       (unsigned long)seed, nr_seqs, nr_steps);
+	ksft_print_msg("seed %lu, %d sequences of %d steps, %d worker(s)\n",
+		       (unsigned long)seed, nr_seqs, nr_steps, nr_workers);
+	fflush(stdout);
 
-	for (k = 0; k < nr_seqs; k++) {
-		const char *why = one_sequence(&s, &edu, seed + k, nr_steps);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (w = 0; w < nr_workers; w++) {
+		pid_t pid = fork();
 
-		if (!why)
-			continue;
-		if (failed++ < 5)
-			ksft_print_msg("sequence %d (-s %lu -c 1): %s:%s\n", k,
-				       (unsigned long)(seed + k), why, s.log);
+		TEST_ASSERT(pid >= 0, "fork");
+		if (!pid) {
+			/* A line at a time, so that workers' lines never mix */
+			setvbuf(stdout, NULL, _IOLBF, 0);
+			failed = run_worker(w, nr_workers, seed, nr_seqs, nr_steps);
+			exit(failed > 255 ? 255 : failed);
+		}
 	}
+	for (w = 0; w < nr_workers; w++) {
+		TEST_ASSERT(wait(&status) > 0, "wait");
+		/* A worker that died (a TEST_ASSERT) counts as a failure */
+		failed += WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ksft_print_msg("%d sequences in %.0f s\n", nr_seqs,
+		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 
-	edu_close(&edu);
 	ksft_test_result(!failed, "%d sequences, %d broke an invariant\n",
 			 nr_seqs, failed);
 	ksft_finished();
