@@ -19,6 +19,10 @@
  *         pinning the module, debugfs)
  *       vlpi_mig_vms.xa_lock (spinlock)
  *     vlpi_mig_window.vpes.xa_lock (spinlock: the save's VPT window)
+ *   irq_desc->lock of each vPE's doorbell, then the ITS driver's vPE
+ *       and proxy locks (raw: the window's free_irq(), request_irq()
+ *       and irq_set_affinity(), through the vGIC, as vgic_v4_load()
+ *       takes them under vcpu->mutex)
  * kvm->irqfds.lock (spinlock, IRQs off: a GSI route change)
  *   vgic_irq->irq_lock (raw: the forward and unforward hooks, and the
  *       save's read of each vLPI; also taken under its->its_lock, by
