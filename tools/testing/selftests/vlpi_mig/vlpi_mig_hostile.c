@@ -119,15 +119,16 @@ static void guest_move_pend_table(uint64_t table)
  */
 static void guest_its_tables_to_hole(void)
 {
-	void *its = GITS_BASE_GVA;
 	unsigned int n;
 
-	writel(readl(its + GITS_CTLR) & ~GITS_CTLR_ENABLE, its + GITS_CTLR);
-	while (!(readl(its + GITS_CTLR) & GITS_CTLR_QUIESCENT))
+	writel(readl(GITS_BASE_GVA + GITS_CTLR) & ~GITS_CTLR_ENABLE,
+	       GITS_BASE_GVA + GITS_CTLR);
+	while (!(readl(GITS_BASE_GVA + GITS_CTLR) & GITS_CTLR_QUIESCENT))
 		cpu_relax();
 	for (n = 0; n < GITS_BASER_NR_REGS; n++) {
-		void *reg = its + GITS_BASER + n * 8;
-		uint32_t lo = readl(reg), hi = readl(reg + 4);
+		uint32_t off = GITS_BASER + n * 8;
+		uint32_t lo = readl(GITS_BASE_GVA + off);
+		uint32_t hi = readl(GITS_BASE_GVA + off + 4);
 		uint64_t type = GITS_BASER_TYPE((uint64_t)hi << 32);
 		uint64_t to;
 
@@ -138,10 +139,12 @@ static void guest_its_tables_to_hole(void)
 		else
 			continue;
 		/* Two words: the bed's nested MMIO keeps 32 bits of a write */
-		writel((lo & 0xfff) | (uint32_t)to, reg);
-		writel((hi & 0xffff0000) | (uint32_t)(to >> 32), reg + 4);
+		writel((lo & 0xfff) | (uint32_t)to, GITS_BASE_GVA + off);
+		writel((hi & 0xffff0000) | (uint32_t)(to >> 32),
+		       GITS_BASE_GVA + off + 4);
 	}
-	writel(readl(its + GITS_CTLR) | GITS_CTLR_ENABLE, its + GITS_CTLR);
+	writel(readl(GITS_BASE_GVA + GITS_CTLR) | GITS_CTLR_ENABLE,
+	       GITS_BASE_GVA + GITS_CTLR);
 
 	for (n = 0; n < NR_VCPUS; n++)
 		its_send_mapc_cmd((void *)vlpi_its.cmdq, n << 16, n, true);
