@@ -29,7 +29,7 @@
  *
  * This is the host kernel's behaviour, with the module loaded or not:
  * patches 0009 and 0010 of the series. (A doorbell left behind by the
- * save's coherency window, which 0015's vgic_mig_map_vpes() moves back,
+ * save's coherency window, which 0016's vgic_mig_map_vpes() moves back,
  * shows only with two VMs at once: vlpi_mig_fuzz -j 2.)
  */
 #include <errno.h>
