@@ -64,7 +64,11 @@
  */
 #define KVM_DEV_ARM_VLPI_MIG_POLICY		1
 /*
- * Default. KVM_DEV_ARM_ITS_SAVE_TABLES fails with EACCES, as upstream does
+ * A VM starts with the module's default_policy parameter (strict unless
+ * the administrator chose otherwise), taken when its vGIC is created.
+ */
+/*
+ * KVM_DEV_ARM_ITS_SAVE_TABLES fails with EACCES, as upstream does
  * on GICv4.0, rather than hand a VMM tables whose vLPI state is lost. QEMU
  * calls it on every VM stop and only logs the error (a migration goes on);
  * a VMM that fails on it fails the stop

@@ -76,6 +76,36 @@ struct vlpi_mig_vm *vlpi_mig_vm_find(struct kvm *kvm)
 	return xa_load(&vlpi_mig_vms, (unsigned long)kvm);
 }
 
+/*
+ * The policy of a VM whose VMM never writes KVM_DEV_ARM_VLPI_MIG_POLICY,
+ * as QEMU and cloud-hypervisor do not: an administrator's choice for the
+ * whole host, taken by a VM when its state is created.
+ */
+static unsigned int default_policy = KVM_VLPI_MIG_POLICY_STRICT;
+
+static int default_policy_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int policy;
+	int ret;
+
+	ret = kstrtouint(val, 0, &policy);
+	if (ret)
+		return ret;
+	if (policy > KVM_VLPI_MIG_POLICY_LEGACY)
+		return -EINVAL;
+	WRITE_ONCE(default_policy, policy);
+	return 0;
+}
+
+static const struct kernel_param_ops default_policy_ops = {
+	.set	= default_policy_set,
+	.get	= param_get_uint,
+};
+
+module_param_cb(default_policy, &default_policy_ops, &default_policy, 0644);
+MODULE_PARM_DESC(default_policy,
+		 "KVM_VLPI_MIG_POLICY_* of a VM whose VMM sets none, taken when the VM's vGIC is created: 0 strict (default), 1 conservative, 2 legacy");
+
 /**
  * vlpi_mig_vm_policy() - the policy a VM's vLPIs are handled with
  * @vm: the VM's state, or NULL
@@ -84,7 +114,7 @@ struct vlpi_mig_vm *vlpi_mig_vm_find(struct kvm *kvm)
  */
 u64 vlpi_mig_vm_policy(const struct vlpi_mig_vm *vm)
 {
-	return vm ? READ_ONCE(vm->policy) : KVM_VLPI_MIG_POLICY_STRICT;
+	return vm ? READ_ONCE(vm->policy) : READ_ONCE(default_policy);
 }
 
 /**
@@ -119,6 +149,7 @@ struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm)
 	}
 	vm->kvm = kvm;
 	vm->pid = kvm->userspace_pid;
+	vm->policy = READ_ONCE(default_policy);
 	ret = xa_err(xa_store(&vlpi_mig_vms, (unsigned long)kvm, vm,
 			      GFP_KERNEL_ACCOUNT));
 	if (ret) {
