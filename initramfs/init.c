@@ -169,6 +169,57 @@ static void do_bind_vfio(char **argv, int argc)
 	result(all, "bind-vfio", ids, all ? NULL : "not all bound");
 }
 
+/* mount DEVICE DIR FSTYPE: read-only (the qemu plan's userspace disk) */
+static void do_mount(char **argv, int argc)
+{
+	if (argc != 4) {
+		result(0, "mount", "(bad directive)", NULL);
+		return;
+	}
+	mkdir(argv[2], 0755);
+	if (mount(argv[1], argv[2], argv[3], MS_RDONLY, NULL)) {
+		complain("mount %s on %s: %s", argv[1], argv[2], strerror(errno));
+		result(0, "mount", argv[2], NULL);
+		return;
+	}
+	result(1, "mount", argv[2], NULL);
+}
+
+/*
+ * bind-driver DRIVER BDF: unbind BDF from its driver, and bind it to
+ * DRIVER through driver_override
+ */
+static void do_bind_driver(char **argv, int argc)
+{
+	char path[256], link[256];
+	ssize_t n;
+	int ret;
+
+	if (argc != 3) {
+		result(0, "bind-driver", "(bad directive)", NULL);
+		return;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+		 argv[2]);
+	write_file(path, argv[2]);
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%s/driver_override", argv[2]);
+	ret = write_file(path, argv[1]);
+	if (ret >= 0)
+		ret = write_file("/sys/bus/pci/drivers_probe", argv[2]);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", argv[2]);
+	n = readlink(path, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	if (ret < 0 || n <= 0 || strcmp(strrchr(link, '/') + 1, argv[1])) {
+		complain("%s: not bound to %s (%s)", argv[2], argv[1],
+			 ret < 0 ? strerror(-ret) : link);
+		result(0, "bind-driver", argv[2], NULL);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s to %s", argv[2], argv[1]);
+	result(1, "bind-driver", path, NULL);
+}
+
 static void do_insmod(char **argv, int argc)
 {
 	char params[512] = "";
@@ -279,7 +330,7 @@ static void do_run(char **argv, int argc)
 	char buf[4096], *p, *nl;
 	int pipefd[2], status = 0;
 	size_t held = 0;
-	double deadline;
+	double deadline, start;
 	int timed_out = 0;
 	pid_t pid;
 
@@ -298,6 +349,7 @@ static void do_run(char **argv, int argc)
 	fprintf(out, "\n");
 	fflush(out);
 
+	start = now();
 	pid = fork();
 	if (pid == 0) {
 		setpgid(0, 0);
@@ -351,6 +403,7 @@ static void do_run(char **argv, int argc)
 		fprintf(out, "    %.*s\n", (int)held, buf);
 	close(pipefd[0]);
 	waitpid(pid, &status, 0);
+	fprintf(out, "# %s: %.1f s\n", argv[2], now() - start);
 
 	if (timed_out) {
 		result(0, "run", argv[2], "TIMEOUT");
@@ -433,6 +486,10 @@ static void run_plan(const char *name)
 			do_kmemleak();
 		} else if (!strcmp(argv[0], "bind-vfio")) {
 			do_bind_vfio(argv, argc);
+		} else if (!strcmp(argv[0], "mount")) {
+			do_mount(argv, argc);
+		} else if (!strcmp(argv[0], "bind-driver")) {
+			do_bind_driver(argv, argc);
 		} else if (!strcmp(argv[0], "insmod")) {
 			do_insmod(argv, argc);
 		} else if (!strcmp(argv[0], "rmmod")) {

@@ -8,6 +8,11 @@
 # VLPI_V4=0 boots the host with GICv4 direct injection off
 # (kvm-arm.vgic_v4_enable=0); it is on by default.
 #
+# VLPI_BED=qemu boots the host that runs QEMU as its VMM: an emulated
+# SMMUv3 in front of one edu (a real IOMMU group, which QEMU's vfio-pci
+# needs), 2 GiB of RAM, and QEMU's arm64 userspace as a read-only disk
+# (build/qemu-bed/qemu.img, made by scripts/qemu-userspace.sh).
+#
 # Packs /init, the plans, the modules and the selftests into an
 # initramfs, boots the built kernel under qemu-system-aarch64 (TCG, GICv4,
 # the edu device), and leaves build/out/PLAN/console.log (the kernel
@@ -22,6 +27,7 @@ stage=$top/build/initramfs/$plan
 image=$top/build/kernel/arch/arm64/boot/Image
 timeout=${VLPI_BED_TIMEOUT:-1500}
 v4=${VLPI_V4:-1}
+bed=${VLPI_BED:-minimal}
 
 [ -f "$top/initramfs/plans/$plan.plan" ] || { echo "run-bed: no plan initramfs/plans/$plan.plan" >&2; exit 2; }
 
@@ -30,23 +36,61 @@ mkdir -p "$stage"/{plans,modules,tests} "$out"
 aarch64-linux-gnu-gcc -static -O2 -Wall -o "$stage/init" "$top/initramfs/init.c"
 cp "$top"/initramfs/plans/*.plan "$stage/plans/"
 cp "$top"/vlpi_mig.ko "$top"/vlpi_mig_kunit.ko "$stage/modules/"
-find "$top/build/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/tests/" \;
-cp "$top"/build/selftests/kvm/aarch64/{vgic_lpi_stress,vgic_irq} "$stage/tests/"
+edu_ko=$top/tools/testing/selftests/vlpi_mig/edu_vfio_pci/edu_vfio_pci.ko
+[ ! -f "$edu_ko" ] || cp "$edu_ko" "$stage/modules/"
+# Only the tests the plan runs: the initramfs is unpacked on a KASAN
+# kernel under TCG, at about a second per megabyte
+for t in $(grep -o '/tests/[A-Za-z0-9_.-]*' "$top/initramfs/plans/$plan.plan" | sort -u); do
+	t=${t#/tests/}
+	for f in "$top/build/selftests/$t" "$top/build/selftests/kvm/aarch64/$t"; do
+		[ -f "$f" ] && { cp "$f" "$stage/tests/"; continue 2; }
+	done
+	echo "run-bed: $plan runs /tests/$t, which is not built" >&2
+	exit 2
+done
+# vlpi_mig_qemu hands QEMU the bare-metal guest
+[ ! -f "$stage/tests/vlpi_mig_qemu" ] || cp "$top/build/selftests/vlpi_guest.elf" "$stage/tests/"
 (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 	gzip -1 > "$out/initrd.gz"
+
+case $bed in
+minimal)
+	machine=virt,virtualization=on,gic-version=4
+	mem=1024
+	devices=(-device edu,addr=0x2 -device edu,addr=0x3
+		 -device edu,addr=0x4 -device edu,addr=0x5)
+	noiommu=vfio.enable_unsafe_noiommu_mode=1
+	;;
+qemu)
+	disk=$top/build/qemu-bed/qemu.img
+	machine=virt,virtualization=on,gic-version=4,iommu=smmuv3
+	mem=2048
+	devices=(-device edu,addr=0x2)
+	if [ -f "$disk" ]; then
+		devices+=(-drive if=none,id=qemu,file="$disk",format=raw,readonly=on
+			  -device virtio-blk-device,drive=qemu)
+	else
+		echo "run-bed: $plan: no $disk (scripts/qemu-userspace.sh): booting without it" >&2
+	fi
+	noiommu=
+	;;
+*)
+	echo "run-bed: unknown VLPI_BED=$bed" >&2
+	exit 2
+	;;
+esac
 
 start=$(date +%s)
 rc=0
 timeout -k 10 "$timeout" qemu-system-aarch64 \
-	-M virt,virtualization=on,gic-version=4 -cpu max -smp 2 -m 1024 \
+	-M "$machine" -cpu max -smp 2 -m "$mem" \
 	-nographic -no-reboot -nic none \
 	-kernel "$image" -initrd "$out/initrd.gz" \
-	-device edu,addr=0x2 -device edu,addr=0x3 \
-	-device edu,addr=0x4 -device edu,addr=0x5 \
+	"${devices[@]}" \
 	-device virtio-serial-device \
 	-chardev file,id=results,path="$out/results.tap" \
 	-device virtconsole,chardev=results \
-	-append "console=ttyAMA0 kvm-arm.vgic_v4_enable=$v4 vfio.enable_unsafe_noiommu_mode=1 panic=-1 VLPI_PLAN=$plan" \
+	-append "console=ttyAMA0 kvm-arm.vgic_v4_enable=$v4 $noiommu panic=-1 VLPI_PLAN=$plan" \
 	</dev/null >"$out/console.log" 2>&1 || rc=$?
 echo "run-bed: $plan: QEMU ran $(($(date +%s) - start))s"
 
