@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Static checks, as TAP on stdout: checkpatch --strict on the series and
-# on every source file, and a W=1 + sparse build of the module that must
-# print no warning.
+# on every source file, and W=1 + sparse builds of the module and of the
+# test-only edu_vfio_pci driver that must print no warning.
 #
 # checkpatch's FILE_PATH_CHANGES ("does MAINTAINERS need updating?") is
 # ignored on the series: every file it adds is already covered by the
@@ -32,7 +32,7 @@ check() {
 }
 
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -51,3 +51,9 @@ make -s -C "$top/build/kernel" M="$top" ARCH=arm64 \
 	CROSS_COMPILE=aarch64-linux-gnu- W=1 C=2 modules 2>&1 |
 	grep -E 'warning:|error:' >"$tmp/sparse"
 check "module builds with W=1 and sparse (C=2) without a warning" "$tmp/sparse"
+
+edu=$top/tools/testing/selftests/vlpi_mig/edu_vfio_pci
+make -s -C "$top/build/kernel" M="$edu" ARCH=arm64 \
+	CROSS_COMPILE=aarch64-linux-gnu- W=1 C=2 modules 2>&1 |
+	grep -E 'warning:|error:' >"$tmp/edu"
+check "edu_vfio_pci builds with W=1 and sparse (C=2) without a warning" "$tmp/edu"
