@@ -3,15 +3,19 @@
 # vlpi-mig: the targets a user runs. The module itself is built by Kbuild,
 # out of tree: make -C $(KDIR) M=$(CURDIR)
 #
-#   make demo    the main job, in the emulated GICv4 host
-#   make check   every test: lint, KUnit, selftests, upstream baseline
+#   make demo       the main job, in the emulated GICv4 host
+#   make demo-qemu  the same job with an unmodified QEMU as the VMM
+#   make check      every test: lint, KUnit, selftests, upstream baseline
 
 KSRC	?= $(CURDIR)/build/linux-6.12
 KDIR	?= $(CURDIR)/build/kernel
 CROSS	:= aarch64-linux-gnu-
 KMAKE	:= $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=arm64 CROSS_COMPILE=$(CROSS)
 
-.PHONY: all deps kernel module selftests check demo clean distclean
+.PHONY: all deps kernel module selftests edu-driver qemu-userspace check \
+	demo demo-qemu clean distclean
+
+EDU	:= $(CURDIR)/tools/testing/selftests/vlpi_mig/edu_vfio_pci
 
 all: module
 
@@ -27,15 +31,32 @@ module: kernel
 selftests: kernel
 	@$(MAKE) -s -C tools/testing/selftests/vlpi_mig KSRC=$(KSRC) \
 		KHDR=$(KDIR)/usr/include OUTPUT=$(CURDIR)/build/selftests
+	@$(MAKE) -s -C tools/testing/selftests/vlpi_mig/guest \
+		OUTPUT=$(CURDIR)/build/selftests
 
-check: module selftests
+# The test-only VFIO migration driver for the edu, which QEMU needs
+edu-driver: kernel
+	$(MAKE) -C $(KDIR) M=$(EDU) ARCH=arm64 CROSS_COMPILE=$(CROSS) \
+		CC="ccache $(CROSS)gcc" W=1 modules
+
+# QEMU's arm64 userspace from Debian, as a disk for the bed
+qemu-userspace: deps
+	@scripts/qemu-userspace.sh
+
+# QEMU's userspace is fetched while the kernel builds
+check:
+	@$(MAKE) -j2 --no-print-directory module selftests edu-driver qemu-userspace
 	@scripts/check.sh
 
 demo: module selftests
 	@scripts/demo.sh
 
+demo-qemu: module selftests edu-driver qemu-userspace
+	@scripts/demo-qemu.sh
+
 clean:
 	-$(KMAKE) clean
+	-$(MAKE) -C $(KDIR) M=$(EDU) ARCH=arm64 CROSS_COMPILE=$(CROSS) clean
 	rm -rf build/selftests build/initramfs build/out
 
 distclean: clean

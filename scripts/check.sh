@@ -3,9 +3,11 @@
 #
 # make check: static checks on the host, then every test in the emulated
 # GICv4 host (initramfs/plans/check.plan), then a shorter run with direct
-# injection off (initramfs/plans/nodirect.plan), then both kernel consoles
-# read for anything that must never happen. Ends with "N passed, N failed[, N
-# skipped]" and exits non-zero on any failure or missing result.
+# injection off (initramfs/plans/nodirect.plan), then one with an SMMUv3
+# and an unmodified QEMU as the VMM (initramfs/plans/qemu.plan), then the
+# kernel consoles read for anything that must never happen. Ends with "N
+# passed, N failed[, N skipped]" and exits non-zero on any failure or
+# missing result.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +34,13 @@ console2=$out/nodirect/console.log
 touch "$results2" "$console2"
 grep -E '^(not )?ok ' "$results2" | sed 's/^/  /'
 
+echo "check: booting it with an SMMUv3, QEMU as the VMM (plan: qemu)"
+VLPI_BED=qemu "$top/scripts/run-bed.sh" qemu || bed_ok=0
+results3=$out/qemu/results.tap
+console3=$out/qemu/console.log
+touch "$results3" "$console3"
+grep -E '^(not )?ok ' "$results3" | sed 's/^/  /'
+
 # The console: no oops, WARN, BUG, lockdep or KASAN report; the lines the
 # bed must show
 bad='(Oops|BUG:|WARNING:|Kernel panic|Unable to handle|Internal error|Call trace:|KASAN|UBSAN|suspected memory leak|possible (circular|recursive) locking|suspicious RCU usage|INFO: task .* blocked)'
@@ -57,7 +66,7 @@ shows() {
 }
 {
 	echo "TAP version 13"
-	echo "1..7"
+	echo "1..9"
 	clean "$console" check
 	shows "$console" "kvm \[[0-9]+\]: GICv4 support enabled"
 	shows "$console" "ITS: Enabling GICv4 support"
@@ -65,6 +74,8 @@ shows() {
 	clean "$console2" nodirect
 	shows "$console2" "kvm \[[0-9]+\]: GICv4 support disabled"
 	shows "$console2" "vlpi_mig: loaded: .*direct injection off"
+	clean "$console3" qemu
+	shows "$console3" "arm-smmu-v3 .*: ias [0-9]+-bit"
 } >"$out/console.tap"
 grep -E '^(not )?ok ' "$out/console.tap" | sed 's/^/  /'
 
@@ -73,14 +84,15 @@ read -r p1 f1 s1 < <(sum "$out/lint.tap" "")
 read -r p2 f2 s2 < <(sum "$results" "# vlpi-mig: plan complete")
 read -r p3 f3 s3 < <(sum "$out/console.tap" "")
 read -r p4 f4 s4 < <(sum "$results2" "# vlpi-mig: plan complete")
-passed=$((p1 + p2 + p3 + p4))
-failed=$((f1 + f2 + f3 + f4 + (1 - bed_ok)))
-skipped=$((s1 + s2 + s3 + s4))
+read -r p5 f5 s5 < <(sum "$results3" "# vlpi-mig: plan complete")
+passed=$((p1 + p2 + p3 + p4 + p5))
+failed=$((f1 + f2 + f3 + f4 + f5 + (1 - bed_ok)))
+skipped=$((s1 + s2 + s3 + s4 + s5))
 
 if [ "$failed" != 0 ]; then
-	echo "check: FAILED; details in build/out/{lint.tap,check/results.tap,check/console.log}"
+	echo "check: FAILED; details in build/out/{lint.tap,{check,nodirect,qemu}/{results.tap,console.log}}"
 	grep -h -E -B2 -A30 '^ *not ok ' "$out/lint.tap" "$results" \
-		"$results2" "$out/console.tap" | head -100
+		"$results2" "$results3" "$out/console.tap" | head -100
 	tail -n 15 "$console" | sed 's/^/  console: /'
 fi
 echo "check: $(($(date +%s) - start))s on the bed and checks"

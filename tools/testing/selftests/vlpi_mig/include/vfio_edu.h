@@ -36,6 +36,8 @@ uint32_t edu_irq_status(struct edu *e);
 
 /* The host IRQ VFIO allocated for the MSI, from /proc/interrupts, or -1 */
 int edu_host_irq(struct edu *e);
+/* The host IRQ whose /proc/interrupts line names @name, or -1 */
+int host_irq_by_name(const char *name);
 /* How often the host took @irq, summed over CPUs */
 uint64_t host_irq_count(int irq);
 /* Whether irq debugfs shows @irq forwarded to a vCPU */

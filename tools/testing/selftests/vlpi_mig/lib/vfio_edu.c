@@ -136,19 +136,26 @@ void edu_close(struct edu *e)
 	close(e->container);
 }
 
-int edu_host_irq(struct edu *e)
+int host_irq_by_name(const char *name)
 {
-	char line[1024], want[64];
+	char line[1024];
 	FILE *f = fopen("/proc/interrupts", "r");
 	int irq = -1;
 
 	TEST_ASSERT(f, "open /proc/interrupts");
-	snprintf(want, sizeof(want), "vfio-msi[0](%s)", e->bdf);
 	while (fgets(line, sizeof(line), f))
-		if (strstr(line, want) && sscanf(line, " %d:", &irq) == 1)
+		if (strstr(line, name) && sscanf(line, " %d:", &irq) == 1)
 			break;
 	fclose(f);
 	return irq;
+}
+
+int edu_host_irq(struct edu *e)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "vfio-msi[0](%s)", e->bdf);
+	return host_irq_by_name(want);
 }
 
 uint64_t host_irq_count(int irq)
