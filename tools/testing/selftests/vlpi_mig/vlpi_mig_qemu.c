@@ -590,8 +590,9 @@ static void migrate_test(const char *label)
 				 "upstream loses the pending vLPI: delivered %d time(s)\n",
 				 took);
 	/*
-	 * Upstream's ITS save stopped at the forwarded ITE with EACCES, and
-	 * QEMU migrated the tables it had: the destination's ITS cannot
+	 * Upstream's ITS save stopped at the forwarded ITE with EACCES,
+	 * before the device's table entry and the collection table, and
+	 * QEMU migrated what was there: the destination's ITS cannot
 	 * translate the device's MSI, so every later one is lost too
 	 */
 	if (module)
@@ -600,7 +601,7 @@ static void migrate_test(const char *label)
 				 after);
 	else
 		ksft_test_result(after == 0,
-				 "upstream loses the device's next MSI too (no ITE was saved for it): %d time(s)\n",
+				 "upstream loses the device's next MSI too (its DTE was never saved): %d time(s)\n",
 				 after);
 	guest_cmd(&dst, 'q', "vlpi-guest: bye", line, sizeof(line), 30);
 	qemu_wait(&dst, 60);
