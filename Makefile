@@ -39,7 +39,7 @@ edu-driver: kernel
 	$(MAKE) -C $(KDIR) M=$(EDU) ARCH=arm64 CROSS_COMPILE=$(CROSS) \
 		CC="ccache $(CROSS)gcc" W=1 modules
 
-# QEMU's arm64 userspace from Debian, as a disk for the bed
+# QEMU's arm64 userspace from Debian, as an initramfs segment for the bed
 qemu-userspace: deps
 	@scripts/qemu-userspace.sh
 

@@ -169,22 +169,6 @@ static void do_bind_vfio(char **argv, int argc)
 	result(all, "bind-vfio", ids, all ? NULL : "not all bound");
 }
 
-/* mount DEVICE DIR FSTYPE: read-only (the qemu plan's userspace disk) */
-static void do_mount(char **argv, int argc)
-{
-	if (argc != 4) {
-		result(0, "mount", "(bad directive)", NULL);
-		return;
-	}
-	mkdir(argv[2], 0755);
-	if (mount(argv[1], argv[2], argv[3], MS_RDONLY, NULL)) {
-		complain("mount %s on %s: %s", argv[1], argv[2], strerror(errno));
-		result(0, "mount", argv[2], NULL);
-		return;
-	}
-	result(1, "mount", argv[2], NULL);
-}
-
 /*
  * bind-driver DRIVER BDF: unbind BDF from its driver, and bind it to
  * DRIVER through driver_override
@@ -486,8 +470,6 @@ static void run_plan(const char *name)
 			do_kmemleak();
 		} else if (!strcmp(argv[0], "bind-vfio")) {
 			do_bind_vfio(argv, argc);
-		} else if (!strcmp(argv[0], "mount")) {
-			do_mount(argv, argc);
 		} else if (!strcmp(argv[0], "bind-driver")) {
 			do_bind_driver(argv, argc);
 		} else if (!strcmp(argv[0], "insmod")) {

@@ -7,7 +7,7 @@ set -eu
 
 PKGS="linux-source-6.12 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 qemu-system-arm make gcc bc flex bison libssl-dev libelf-dev cpio gzip
-ccache sparse perl python3 python3-ply python3-git git e2fsprogs"
+ccache sparse perl python3 python3-ply python3-git git"
 
 missing=
 for p in $PKGS; do

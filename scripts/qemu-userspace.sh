@@ -3,8 +3,8 @@
 #
 # Make QEMU's arm64 userspace for the bed that runs QEMU as its VMM
 # (VLPI_BED=qemu in scripts/run-bed.sh): Debian trixie's qemu-system-arm,
-# QEMU 10.0 series, and its whole dependency closure, as a read-only ext4
-# disk image.
+# QEMU 10.0 series, and its whole dependency closure, as an initramfs
+# segment.
 #
 #   scripts/qemu-userspace.sh
 #
@@ -15,25 +15,28 @@
 # checked against /usr/share/keyrings/debian-archive-keyring.gpg). The
 # .debs stay in build/qemu-apt/ so that a rebuild does not fetch again.
 #
-# Every .deb is unpacked with dpkg-deb -x into build/qemu-root/ (nothing
+# Every .deb is unpacked with dpkg-deb -x into build/qemu-bed/root/qemu/ (nothing
 # runs on this machine: no maintainer scripts, no chroot, no binfmt);
 # docs, man pages, locales, glibc's iconv modules and the 32-bit Arm
 # emulator (qemu-system-arm itself) are dropped, the usr-merge links
 # (bin, sbin, lib -> usr/...) and the empty mount points dev, proc, sys,
-# tmp and run are added, and the tree is packed with mke2fs -d into
-# build/qemu-bed/qemu.img. The bed mounts it read-only, binds /dev, /proc
-# and /sys into it, puts a tmpfs on its /tmp and chroots into it; the
+# tmp and run are added, and the tree is packed, uncompressed, as
+# build/qemu-bed/qemu.cpio: run-bed.sh appends it to the qemu bed's
+# initramfs, which the kernel unpacks to /qemu (a compressed one took a
+# minute to inflate on the KASAN kernel under TCG; a disk needed ext4 in
+# the kernel, two minutes of a cold build). vlpi_mig_qemu binds /dev,
+# /proc and /sys into it, puts a tmpfs on its /tmp and chroots into it; the
 # loader finds the libraries in /usr/lib/aarch64-linux-gnu without an
 # ld.so.cache (a check here reads every library that qemu-system-aarch64
 # needs with readelf, without running it).
 #
 # The exact Debian version is in build/qemu-bed/VERSION and in the
-# image's /VLPI_QEMU_VERSION. build/qemu-bed/stamp records the pinned
+# tree's /VLPI_QEMU_VERSION. build/qemu-bed/stamp records the pinned
 # series, that version and a hash of this script: while it matches, a run
 # only prints the version. VLPI_QEMU_REFRESH=1 asks the archive again (a
-# new 10.0 point release rebuilds the image). Needs no root: apt, dpkg-deb
-# and mke2fs all run as any user (without root, fakeroot gives the image
-# root-owned files).
+# new 10.0 point release rebuilds the archive). Needs no root: apt,
+# dpkg-deb and cpio all run as any user (cpio -R 0:0 makes every file
+# root's in the archive).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,9 +45,9 @@ suite=trixie
 pkg=qemu-system-arm
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 apt_dir=$top/build/qemu-apt
-root=$top/build/qemu-root
 bed=$top/build/qemu-bed
-img=$bed/qemu.img
+root=$bed/root/qemu
+img=$bed/qemu.cpio
 stamp=$bed/stamp
 refresh=${VLPI_QEMU_REFRESH:-0}
 
@@ -65,7 +68,7 @@ cached() {
 	echo "$v"
 }
 
-# One run at a time (a second one waits, then finds the image made)
+# One run at a time (a second one waits, then finds the archive made)
 mkdir -p "$top/build"
 exec 9> "$top/build/qemu-userspace.lock"
 flock 9
@@ -83,7 +86,7 @@ need() {
 }
 need apt-get apt
 need dpkg-deb dpkg
-need mke2fs e2fsprogs
+need cpio cpio
 need gpgv gpgv
 [ -f "$keyring" ] ||
 	die "$keyring not found: install the Debian package debian-archive-keyring"
@@ -351,37 +354,14 @@ while [ "${#queue[@]}" -gt 0 ]; do
 done
 say "$interp and the ${#seen[@]} libraries qemu-system-aarch64 needs resolve in the tree"
 
-# The image: the tree's size plus slack, no journal (it is mounted
-# read-only), every file owned by root. (4 KiB blocks: a file's data
-# rounded up, a block for each directory and long symlink, the inode
-# tables; then an eighth and 8 MiB more for ext4's own metadata. mke2fs -d
-# leaves all-zero blocks out, so the image ends up with room to spare.)
-read -r inodes data_kb < <(find "$root" -printf '%y %s\n' | awk '
-	{ n++ }
-	$1 == "f" { kb += int(($2 + 4095) / 4096) * 4 }
-	$1 == "d" { kb += 4 }
-	$1 == "l" && $2 > 59 { kb += 4 }
-	END { print n, kb }')
+# The archive: every file root's, paths under qemu/
 root_kb=$(du -sk --apparent-size "$root" | cut -f1)
-size_kb=$((data_kb + inodes / 4 + data_kb / 8 + 8192))
-mkdir -p "$bed"
 rm -f "$img" "$img.tmp" "$stamp"
-mkfs=(mke2fs -q -t ext4 -O ^has_journal -b 4096 -m 0 -N $((inodes + 1024))
-      -L vlpi-qemu -E root_owner=0:0 -d "$root" "$img.tmp" "${size_kb}k")
-# mke2fs -d takes each file's owner from the tree: root's when this runs
-# as root (as CI does); otherwise fakeroot, where there is one, shows
-# mke2fs a tree owned by root
-if [ "$(id -u)" != 0 ] && command -v fakeroot >/dev/null 2>&1; then
-	# shellcheck disable=SC2016 # the inner shell expands them
-	mkfs=(fakeroot -- sh -c 'chown -hR 0:0 "$1" && shift && exec "$@"' sh "$root" "${mkfs[@]}")
-elif [ "$(id -u)" != 0 ]; then
-	say "note: not root and no fakeroot: the image's files keep uid $(id -u) (root reads them all the same in the bed)"
-fi
-"${mkfs[@]}" > "$bed/mke2fs.log" 2>&1 || { cat "$bed/mke2fs.log" >&2; die "mke2fs failed"; }
+(cd "$bed/root" && find qemu | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$img.tmp"
 mv "$img.tmp" "$img"
 echo "$version" > "$bed/VERSION"
 stamp_want "$version" > "$stamp"
 
 img_kb=$(du -k --apparent-size "$img" | cut -f1)
-say "QEMU $(upstream "$version") (Debian $version, $suite, arm64): ${#debs[@]} packages, $((deb_kb / 1024)) MiB of .debs, $((root_kb / 1024)) MiB unpacked, image $((img_kb / 1024)) MiB (${img#"$top"/})"
+say "QEMU $(upstream "$version") (Debian $version, $suite, arm64): ${#debs[@]} packages, $((deb_kb / 1024)) MiB of .debs, $((root_kb / 1024)) MiB unpacked, archive $((img_kb / 1024)) MiB (${img#"$top"/})"
 say "built in $(($(date +%s) - start))s"

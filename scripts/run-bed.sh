@@ -10,8 +10,9 @@
 #
 # VLPI_BED=qemu boots the host that runs QEMU as its VMM: an emulated
 # SMMUv3 in front of one edu (a real IOMMU group, which QEMU's vfio-pci
-# needs), 2 GiB of RAM, and QEMU's arm64 userspace as a read-only disk
-# (build/qemu-bed/qemu.img, made by scripts/qemu-userspace.sh).
+# needs), 2 GiB of RAM, and QEMU's arm64 userspace in /qemu: the
+# uncompressed cpio scripts/qemu-userspace.sh makes, appended to the
+# initramfs.
 #
 # Packs /init, the plans, the modules and the selftests into an
 # initramfs, boots the built kernel under qemu-system-aarch64 (TCG, GICv4,
@@ -51,7 +52,7 @@ done
 # vlpi_mig_qemu hands QEMU the bare-metal guest
 [ ! -f "$stage/tests/vlpi_mig_qemu" ] || cp "$top/build/selftests/vlpi_guest.elf" "$stage/tests/"
 (cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
-	gzip -1 > "$out/initrd.gz"
+	gzip -1 > "$out/initrd"
 
 case $bed in
 minimal)
@@ -62,16 +63,18 @@ minimal)
 	noiommu=vfio.enable_unsafe_noiommu_mode=1
 	;;
 qemu)
-	disk=$top/build/qemu-bed/qemu.img
+	# The kernel unpacks concatenated archives, compressed or not; an
+	# uncompressed one must start 4-byte aligned (zeros are skipped)
+	userspace=$top/build/qemu-bed/qemu.cpio
+	if [ -f "$userspace" ]; then
+		head -c $(((4 - $(stat -c %s "$out/initrd") % 4) % 4)) /dev/zero >> "$out/initrd"
+		cat "$userspace" >> "$out/initrd"
+	else
+		echo "run-bed: $plan: no $userspace (scripts/qemu-userspace.sh): booting without QEMU" >&2
+	fi
 	machine=virt,virtualization=on,gic-version=4,iommu=smmuv3
 	mem=2048
 	devices=(-device edu,addr=0x2)
-	if [ -f "$disk" ]; then
-		devices+=(-drive if=none,id=qemu,file="$disk",format=raw,readonly=on
-			  -device virtio-blk-device,drive=qemu)
-	else
-		echo "run-bed: $plan: no $disk (scripts/qemu-userspace.sh): booting without it" >&2
-	fi
 	noiommu=
 	;;
 *)
@@ -85,7 +88,7 @@ rc=0
 timeout -k 10 "$timeout" qemu-system-aarch64 \
 	-M "$machine" -cpu max -smp 2 -m "$mem" \
 	-nographic -no-reboot -nic none \
-	-kernel "$image" -initrd "$out/initrd.gz" \
+	-kernel "$image" -initrd "$out/initrd" \
 	"${devices[@]}" \
 	-device virtio-serial-device \
 	-chardev file,id=results,path="$out/results.tap" \

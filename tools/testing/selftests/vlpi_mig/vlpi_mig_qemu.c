@@ -2,12 +2,13 @@
 /*
  * vlpi_mig_qemu - an unmodified QEMU as the VMM.
  *
- * QEMU's arm64 userspace (Debian's, scripts/qemu-userspace.sh) is mounted
- * on /qemu; this program chroots a QEMU into it, with the edu at BDF
- * passed through (vfio-pci behind the emulated SMMUv3, the device bound to
- * the test-only edu_vfio_pci driver, which implements VFIO migration v2),
- * and the bare-metal guest/vlpi_guest.elf as its kernel. QMP is on QEMU's
- * stdin and stdout, the guest's UART on a pair of FIFOs.
+ * QEMU's arm64 userspace (Debian's, scripts/qemu-userspace.sh) is in
+ * /qemu, unpacked from the initramfs; this program chroots a QEMU into
+ * it, with the edu at BDF passed through (vfio-pci behind the emulated
+ * SMMUv3, the device bound to the test-only edu_vfio_pci driver, which
+ * implements VFIO migration v2), and the bare-metal guest/vlpi_guest.elf
+ * as its kernel. QMP is on QEMU's stdin and stdout, the guest's UART on a
+ * pair of FIFOs.
  *
  *   vlpi_mig_qemu migrate LABEL [BDF]
  *	The guest leaves the edu's MSI pending as a vLPI, masked; the
