@@ -36,6 +36,18 @@
  *
  * The stream is one record: a header (magic, version, payload length)
  * and the registers, all little-endian.
+ *
+ * Locking, outermost first:
+ *   edu_vfio_pci_device.state_mutex: the migration state and its data
+ *   files; every migration step runs under it
+ *     vfio_pci_core_device.memory_lock (write): BAR0 during a step,
+ *     against the user's accesses and mmap faults
+ *     edu_mig_file.lock: a data file's buffer, against its read() or
+ *     write() and its end
+ *   edu_vfio_pci_device.reset_lock (spinlock): deferred_reset. reset_done()
+ *   runs under memory_lock, so it only tries state_mutex (under
+ *   reset_lock); whoever holds state_mutex does a recorded reset when it
+ *   lets go (edu_state_mutex_unlock()).
  */
 
 #include <linux/anon_inodes.h>
@@ -319,6 +331,8 @@ static void edu_mig_file_put(struct edu_mig_file *migf)
 
 static void edu_disable_fds(struct edu_vfio_pci_device *edev)
 {
+	lockdep_assert_held(&edev->state_mutex);
+
 	if (edev->saving) {
 		edu_mig_file_put(edev->saving);
 		edev->saving = NULL;
@@ -364,6 +378,7 @@ static void __iomem *edu_bar_begin(struct edu_vfio_pci_device *edev,
 	struct vfio_pci_core_device *vdev = &edev->core_device;
 	struct pci_dev *pdev = vdev->pdev;
 
+	lockdep_assert_held(&edev->state_mutex);
 	down_write(&vdev->memory_lock);
 	if (pdev->current_state != PCI_D0) {
 		up_write(&vdev->memory_lock);
@@ -570,6 +585,7 @@ edu_step_state(struct edu_vfio_pci_device *edev,
 	struct edu_mig_file *migf;
 	int ret;
 
+	lockdep_assert_held(&edev->state_mutex);
 	if (cur == VFIO_DEVICE_STATE_RUNNING &&
 	    next == VFIO_DEVICE_STATE_STOP) {
 		ret = edu_quiesce(edev);
