@@ -174,40 +174,27 @@ static void run_policy(uint64_t policy, enum mode mode, struct edu *edus,
 	vlpi_vm_free(v);
 }
 
-static bool write_default_policy(const char *val)
-{
-	int fd = open(VLPI_MIG_SYSFS "/parameters/default_policy", O_WRONLY);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok;
-}
-
 /*
  * A VM whose VMM writes no POLICY (QEMU) starts with default_policy,
  * taken when its vGIC is created; a bad value is refused
  */
 static void default_policy(void)
 {
-	static const char * const vals[] = { "0", "1", "2" };
 	uint64_t got[3] = { ~0ull, ~0ull, ~0ull };
 	struct vlpi_vm *v;
 	bool refused;
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		if (!write_default_policy(vals[i]))
+		if (vlpi_mig_set_default_policy(i))
 			break;
 		v = vlpi_vm_create(1, guest_code);
 		kvm_device_attr_get(v->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
 				    KVM_DEV_ARM_VLPI_MIG_POLICY, &got[i]);
 		vlpi_vm_free(v);
 	}
-	refused = !write_default_policy("3") && errno == EINVAL;
-	write_default_policy("0");
+	refused = vlpi_mig_set_default_policy(3) == EINVAL;
+	vlpi_mig_set_default_policy(0);
 	ksft_test_result(got[0] == 0 && got[1] == 1 && got[2] == 2 && refused,
 			 "default policy 0, 1, 2: a new VM's POLICY reads %ld, %ld, %ld; 3 is %s\n",
 			 (long)got[0], (long)got[1], (long)got[2],

@@ -44,6 +44,7 @@
 #include "kselftest.h"
 
 #include "vfio_edu.h"
+#include "vlpi_mig_util.h"
 
 #define ROOT		"/qemu"
 #define GUEST_ELF	"/tests/vlpi_guest.elf"
@@ -142,7 +143,20 @@ static void read_version(void)
 	}
 }
 
-/* Collect whatever QEMU wrote; false once it is gone and nothing is left */
+/* Append what @fd has to @buf (of @size, kept NUL-terminated) */
+static void read_into(int fd, char *buf, size_t *len, size_t size)
+{
+	ssize_t n;
+
+	if (*len >= size - 1)
+		return;
+	n = read(fd, buf + *len, size - 1 - *len);
+	if (n > 0)
+		*len += n;
+	buf[*len] = '\0';
+}
+
+/* Collect whatever QEMU wrote, for up to @timeout_ms; note its exit */
 static void drain(struct qemu *q, int timeout_ms)
 {
 	struct pollfd p[3] = {
@@ -150,28 +164,15 @@ static void drain(struct qemu *q, int timeout_ms)
 		{ .fd = q->ser_r, .events = POLLIN },
 		{ .fd = q->err_r, .events = POLLIN },
 	};
-	ssize_t n;
 
 	if (poll(p, 3, timeout_ms) <= 0)
 		goto reap;
-	if (p[0].revents && q->qlen < sizeof(q->qbuf) - 1) {
-		n = read(q->qmp_r, q->qbuf + q->qlen, sizeof(q->qbuf) - 1 - q->qlen);
-		if (n > 0)
-			q->qlen += n;
-		q->qbuf[q->qlen] = '\0';
-	}
-	if (p[1].revents && q->slen < sizeof(q->sbuf) - 1) {
-		n = read(q->ser_r, q->sbuf + q->slen, sizeof(q->sbuf) - 1 - q->slen);
-		if (n > 0)
-			q->slen += n;
-		q->sbuf[q->slen] = '\0';
-	}
-	if (p[2].revents && q->elen < sizeof(q->elog) - 1) {
-		n = read(q->err_r, q->elog + q->elen, sizeof(q->elog) - 1 - q->elen);
-		if (n > 0)
-			q->elen += n;
-		q->elog[q->elen] = '\0';
-	}
+	if (p[0].revents)
+		read_into(q->qmp_r, q->qbuf, &q->qlen, sizeof(q->qbuf));
+	if (p[1].revents)
+		read_into(q->ser_r, q->sbuf, &q->slen, sizeof(q->sbuf));
+	if (p[2].revents)
+		read_into(q->err_r, q->elog, &q->elen, sizeof(q->elog));
 reap:
 	if (!q->exited && waitpid(q->pid, &q->status, WNOHANG) == q->pid)
 		q->exited = true;
@@ -382,14 +383,10 @@ static int qemu_wait(struct qemu *q, double timeout)
 		waitpid(q->pid, &q->status, 0);
 		q->exited = true;
 	}
-	while (q->elen < sizeof(q->elog) - 1) {
-		ssize_t n = read(q->err_r, q->elog + q->elen,
-				 sizeof(q->elog) - 1 - q->elen);
-
-		if (n <= 0)
-			break;
-		q->elen += n;
-		q->elog[q->elen] = '\0';
+	/* The rest of its stderr, until EOF (or the log is full) */
+	for (size_t had = SIZE_MAX; had != q->elen;) {
+		had = q->elen;
+		read_into(q->err_r, q->elog, &q->elen, sizeof(q->elog));
 	}
 	close(q->qmp_w);
 	close(q->qmp_r);
@@ -624,20 +621,6 @@ out:
 		       version, line, its, took);
 }
 
-static bool set_default_policy(int policy)
-{
-	char val[8];
-	int fd = open(POLICY_PARAM, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return false;
-	n = snprintf(val, sizeof(val), "%d", policy);
-	n = write(fd, val, n) == n;
-	close(fd);
-	return n;
-}
-
 static const char * const policies[] = { "strict", "conservative", "legacy" };
 
 static void pause_one(const char *label, int policy)
@@ -649,7 +632,7 @@ static void pause_one(const char *label, int policy)
 	struct qemu q;
 	bool alive;
 
-	if (policy >= 0 && !set_default_policy(policy)) {
+	if (policy >= 0 && vlpi_mig_set_default_policy(policy)) {
 		ksft_test_result_fail("%s, policy %s: default_policy not set\n",
 				      label, name);
 		return;
@@ -698,17 +681,19 @@ static void pause_one(const char *label, int policy)
 static void pause_test(const char *label)
 {
 	bool module = !access(POLICY_PARAM, F_OK);
+	int err;
 
 	ksft_set_plan(module ? 4 : 1);
 	if (!module) {
 		pause_one(label, -1);
 		return;
 	}
-	ksft_test_result(!set_default_policy(3) && errno == EINVAL,
-			 "default_policy=3 is refused: %s\n", strerror(errno));
+	err = vlpi_mig_set_default_policy(3);
+	ksft_test_result(err == EINVAL, "default_policy=3 is refused: %s\n",
+			 strerror(err));
 	for (int p = 0; p < 3; p++)
 		pause_one(label, p);
-	set_default_policy(0);
+	vlpi_mig_set_default_policy(0);
 }
 
 int main(int argc, char **argv)

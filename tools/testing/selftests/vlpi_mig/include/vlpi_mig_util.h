@@ -49,6 +49,8 @@ void vlpi_mig_load(bool coherent);
 int vlpi_mig_arm_fault(const char *name, int times);
 /* Write a string to a sysfs or debugfs file; 0 or the errno */
 int write_str_file(const char *path, const char *str);
+/* Set the module's default_policy parameter; 0 or the errno */
+int vlpi_mig_set_default_policy(unsigned int policy);
 /* Read a bool module parameter ("Y"/"N") */
 bool read_bool_param(const char *path, bool *val);
 /*

@@ -107,6 +107,14 @@ int write_str_file(const char *path, const char *str)
 	return ret;
 }
 
+int vlpi_mig_set_default_policy(unsigned int policy)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "%u", policy);
+	return write_str_file(VLPI_MIG_SYSFS "/parameters/default_policy", val);
+}
+
 bool read_bool_param(const char *path, bool *val)
 {
 	FILE *f = fopen(path, "r");
