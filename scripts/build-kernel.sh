@@ -33,6 +33,9 @@ if ! git -C "$src" rev-parse -q --verify pristine >/dev/null 2>&1; then
 	tar -C "$top/build" -xf "$tarball"
 	mv "$top/build/linux-source-6.12" "$src"
 	git -C "$src" init -q
+	# No background gc: packing 80,000 objects would take both cores
+	# from the compiler for two minutes
+	git -C "$src" config gc.auto 0
 	git -C "$src" add -A -f
 	git -C "$src" commit -q -m pristine
 	git -C "$src" tag pristine
