@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Build the test bed's arm64 kernel: Debian's linux-source-6.12, the series
-# in patches/, and kernel/vlpi-mig.config on top of allnoconfig.
+# in patches/, and allnoconfig with kernel/vlpi-mig.config as its
+# KCONFIG_ALLCONFIG.
 #
 # The tree is unpacked once into build/linux-6.12 as a git repository whose
 # "pristine" tag is the tarball; when patches/ changes, the tree is reset
@@ -64,9 +65,7 @@ fi
 mkdir -p "$obj"
 cfg="$top/kernel/vlpi-mig.config"
 if [ ! -f "$obj/.config" ] || [ "$cfg" -nt "$obj/.config" ]; then
-	make -s -C "$src" O="$obj" allnoconfig
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$cfg" >/dev/null
-	make -s -C "$src" O="$obj" olddefconfig
+	KCONFIG_ALLCONFIG=$cfg make -s -C "$src" O="$obj" allnoconfig
 	for o in $(grep -o '^CONFIG_[A-Z0-9_]*=[ym]' "$cfg"); do
 		grep -qx "$o" "$obj/.config" || { echo "build-kernel: $o did not stick in .config" >&2; exit 1; }
 	done
