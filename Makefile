@@ -12,7 +12,7 @@ KDIR	?= $(CURDIR)/build/kernel
 CROSS	:= aarch64-linux-gnu-
 KMAKE	:= $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=arm64 CROSS_COMPILE=$(CROSS)
 
-.PHONY: all deps kernel module selftests edu-driver qemu-userspace check \
+.PHONY: all deps headers kernel module selftests edu-driver qemu-userspace check \
 	demo demo-qemu clean distclean
 
 EDU	:= $(CURDIR)/tools/testing/selftests/vlpi_mig/edu_vfio_pci
@@ -22,13 +22,18 @@ all: module
 deps:
 	@scripts/deps.sh
 
-kernel: deps
+# The tree, its configuration and its UAPI headers: what the selftests
+# need, so that they build while the kernel compiles
+headers: deps
+	@scripts/build-kernel.sh --headers
+
+kernel: headers
 	@scripts/build-kernel.sh
 
 module: kernel
 	$(KMAKE) CC="ccache $(CROSS)gcc" W=1 modules
 
-selftests: kernel
+selftests: headers
 	@$(MAKE) -s -C tools/testing/selftests/vlpi_mig KSRC=$(KSRC) \
 		KHDR=$(KDIR)/usr/include OUTPUT=$(CURDIR)/build/selftests
 	@$(MAKE) -s -C tools/testing/selftests/vlpi_mig/guest \
@@ -43,9 +48,10 @@ edu-driver: kernel
 qemu-userspace: deps
 	@scripts/qemu-userspace.sh
 
-# QEMU's userspace is fetched while the kernel builds
+# The selftests build and QEMU's userspace is fetched while the kernel
+# compiles
 check:
-	@$(MAKE) -j2 --no-print-directory module selftests edu-driver qemu-userspace
+	@$(MAKE) -j3 --no-print-directory module selftests edu-driver qemu-userspace
 	@scripts/check.sh
 
 demo: module selftests

@@ -9,6 +9,12 @@
 # "pristine" tag is the tarball; when patches/ changes, the tree is reset
 # to that tag and the series applied again, which touches only the files
 # the series touches, so the rebuild stays incremental.
+#
+#   scripts/build-kernel.sh [--headers]
+#
+# --headers stops once the tree is configured and its UAPI headers are in
+# build/kernel/usr/include: all the selftests need, so that they can build
+# while the kernel compiles.
 set -eu
 # A make that called us must not pass its flags (W=1, C=2, ...) down
 unset MAKEFLAGS MFLAGS MAKELEVEL W C
@@ -71,7 +77,12 @@ if [ ! -f "$obj/.config" ] || [ "$cfg" -nt "$obj/.config" ]; then
 	done
 fi
 
-echo "build-kernel: building Image, modules and headers (ccache, -j$jobs)"
-make -s -C "$src" O="$obj" CC="ccache ${CROSS_COMPILE}gcc" -j"$jobs" Image modules
 make -s -C "$src" O="$obj" headers_install INSTALL_HDR_PATH="$obj/usr" >/dev/null
+if [ "${1:-}" = --headers ]; then
+	echo "build-kernel: $obj/usr/include"
+	exit 0
+fi
+
+echo "build-kernel: building Image and modules (ccache, -j$jobs)"
+make -s -C "$src" O="$obj" CC="ccache ${CROSS_COMPILE}gcc" -j"$jobs" Image modules
 echo "build-kernel: $obj/arch/arm64/boot/Image"
