@@ -34,6 +34,9 @@
  * GICv4.0, vpt_coherent=1), and only while the vPE is not resident, so
  * that no vCPU can take the vLPI under our feet; vlpi_mig_vpt_read_one()
  * opens a window for that one vPE on this CPU for the length of the read.
+ * That read goes by its own rule alone, even for a vPE a save has marked:
+ * it holds none of the save's locks, so it could find the vPE marked and
+ * then, the save having unmarked it and mapped it back, mapped.
  *
  * Locking: the window (vlpi_mig_window) is written under the save
  * path's locks above, and read locklessly (xarray, RCU) by the reader,
@@ -130,7 +133,8 @@ EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_window_unmark);
  * What the save's window set, checked at the read rather than trusted:
  * the vPE is not resident, and its doorbell, whose activation maps the
  * vPE, is deactivated. Read without the doorbell's descriptor lock: the
- * save holds every lock under which it changes.
+ * save holds every lock under which it changes, and only a read under
+ * the save's locks goes by its marks (never unforward's, below).
  */
 static bool vlpi_mig_vpe_unmapped(struct its_vpe *vpe)
 {
@@ -142,28 +146,32 @@ static bool vlpi_mig_vpe_unmapped(struct its_vpe *vpe)
 /**
  * vlpi_mig_window_read() - read a vLPI's pending bit, if a window allows
  * @w: the window
+ * @alone: the vPE this CPU reads with interrupts off
+ *	(vlpi_mig_vpt_read_one()), or NULL
  * @vpe: the vPE the vLPI is mapped to
  * @vintid: the vLPI
  * @pending: its pending bit, on success
  *
- * Answers for a vPE marked in @w and found unmapped, or for the vPE this
- * CPU reads with interrupts off (vlpi_mig_vpt_read_one()), found not
- * resident.
+ * Answers for @alone found not resident, or for a vPE marked in @w and
+ * found unmapped. @alone goes by its own rule even if a save has marked
+ * it: unforward reads it without the save's locks, so the save may be
+ * unmarking it and mapping it back between the two checks of a mark.
  *
  * Return: 0; -EACCES if @vpe's VPT is not known to be coherent; -ERANGE if
  * @vintid is past what KVM's vITS implements.
  */
 VISIBLE_IF_KUNIT int vlpi_mig_window_read(struct vlpi_mig_window *w,
+					  struct its_vpe *alone,
 					  struct its_vpe *vpe, u32 vintid,
 					  bool *pending)
 {
 	const u8 *vpt;
 
-	if (xa_load(&w->vpes, vpe->vpe_id) == vpe) {
-		if (!vlpi_mig_vpe_unmapped(vpe))
+	if (vpe == alone) {
+		if (READ_ONCE(vpe->resident))
 			return -EACCES;
-	} else if (this_cpu_read(vlpi_mig_reading_vpe) != vpe ||
-		   READ_ONCE(vpe->resident)) {
+	} else if (xa_load(&w->vpes, vpe->vpe_id) != vpe ||
+		   !vlpi_mig_vpe_unmapped(vpe)) {
 		return -EACCES;
 	}
 	if (vintid >= BIT(VLPI_MIG_VITS_IDBITS))
@@ -176,12 +184,15 @@ VISIBLE_IF_KUNIT int vlpi_mig_window_read(struct vlpi_mig_window *w,
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_window_read);
 
-/* The ITS's vLPI state reader */
-static int vlpi_mig_get_pending(struct its_vpe *vpe, u32 vintid,
-				bool *pending)
+/* The ITS's vLPI state reader, interrupts off */
+VISIBLE_IF_KUNIT int vlpi_mig_get_pending(struct its_vpe *vpe, u32 vintid,
+					  bool *pending)
 {
-	return vlpi_mig_window_read(&vlpi_mig_window, vpe, vintid, pending);
+	return vlpi_mig_window_read(&vlpi_mig_window,
+				    this_cpu_read(vlpi_mig_reading_vpe), vpe,
+				    vintid, pending);
 }
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_get_pending);
 
 static const struct its_vlpi_state_ops vlpi_mig_state_ops = {
 	.get_pending = vlpi_mig_get_pending,

@@ -60,8 +60,9 @@ void vlpi_mig_state_unregister(void);
 void vlpi_mig_window_init(struct vlpi_mig_window *w);
 int vlpi_mig_window_mark(struct vlpi_mig_window *w, struct its_vpe *vpe);
 void vlpi_mig_window_unmark(struct vlpi_mig_window *w, struct its_vpe *vpe);
-int vlpi_mig_window_read(struct vlpi_mig_window *w, struct its_vpe *vpe,
-			 u32 vintid, bool *pending);
+int vlpi_mig_window_read(struct vlpi_mig_window *w, struct its_vpe *alone,
+			 struct its_vpe *vpe, u32 vintid, bool *pending);
+int vlpi_mig_get_pending(struct its_vpe *vpe, u32 vintid, bool *pending);
 #endif
 
 #endif /* __VLPI_MIG_VPT_H */

@@ -9,6 +9,8 @@
 #include <kunit/test.h>
 #include <linux/bits.h>
 #include <linux/gfp.h>
+#include <linux/irq.h>
+#include <linux/irqdesc.h>
 #include <linux/kvm_host.h>
 #include <linux/irqchip/arm-gic-v3.h>
 #include <linux/irqchip/arm-gic-v4.h>
@@ -256,8 +258,11 @@ static struct kunit_suite caps_suite = {
  */
 #define FAKE_VPE_ID	0xfff0
 
-/* A VPT holds a bit for each of the 2^16 INTIDs KVM's vITS implements */
-#define FAKE_VPT_ORDER	get_order(BIT(16) / BITS_PER_BYTE)
+/*
+ * A VPT holds a bit for each of the 2^16 INTIDs KVM's vITS implements; the
+ * ITS allocates it 64K-aligned, and its_vpe_sync_vpt() flushes all of that
+ */
+#define FAKE_VPT_ORDER	get_order(SZ_64K)
 
 static void free_vpt(void *page)
 {
@@ -308,7 +313,7 @@ static void window_refuses_unmarked_vpe(struct kunit *test)
 
 	set_vpt_bit(vpe, 8200);
 	/* Anyone holding the IRQ number, at any time: refused, untouched */
-	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8200, &pending),
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, NULL, vpe, 8200, &pending),
 			-EACCES);
 	KUNIT_EXPECT_TRUE(test, pending);
 }
@@ -322,11 +327,11 @@ static void window_answers_marked_vpe(struct kunit *test)
 	set_vpt_bit(vpe, 8200);
 	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w, vpe), 0);
 
-	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8200, &pending), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, NULL, vpe, 8200, &pending), 0);
 	KUNIT_EXPECT_TRUE(test, pending);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8201, &pending), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, NULL, vpe, 8201, &pending), 0);
 	KUNIT_EXPECT_FALSE(test, pending);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8199, &pending), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, NULL, vpe, 8199, &pending), 0);
 	KUNIT_EXPECT_FALSE(test, pending);
 
 	vlpi_mig_window_unmark(w, vpe);
@@ -341,7 +346,7 @@ static void window_refuses_resident_vpe(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w, vpe), 0);
 	vpe->resident = true;
-	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8192, &pending),
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, NULL, vpe, 8192, &pending),
 			-EACCES);
 	KUNIT_EXPECT_TRUE(test, pending);
 	vlpi_mig_window_unmark(w, vpe);
@@ -356,7 +361,7 @@ static void window_refuses_after_unmark(struct kunit *test)
 	set_vpt_bit(vpe, 8192);
 	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w, vpe), 0);
 	vlpi_mig_window_unmark(w, vpe);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8192, &pending),
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, NULL, vpe, 8192, &pending),
 			-EACCES);
 }
 
@@ -368,11 +373,11 @@ static void window_is_per_vpe(struct kunit *test)
 
 	/* Same id, another vPE: the window is for @a alone */
 	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w, a), 0);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, b, 8192, &pending),
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, NULL, b, 8192, &pending),
 			-EACCES);
 	/* ...and closing one that isn't open leaves @a's alone */
 	vlpi_mig_window_unmark(w, b);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, a, 8192, &pending), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, NULL, a, 8192, &pending), 0);
 	vlpi_mig_window_unmark(w, a);
 }
 
@@ -383,9 +388,9 @@ static void window_rejects_vintid_past_vits(struct kunit *test)
 	bool pending;
 
 	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w, vpe), 0);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, BIT(16), &pending),
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, NULL, vpe, BIT(16), &pending),
 			-ERANGE);
-	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, BIT(16) - 1, &pending),
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, NULL, vpe, BIT(16) - 1, &pending),
 			0);
 	vlpi_mig_window_unmark(w, vpe);
 }
@@ -426,14 +431,80 @@ static void read_one_refuses_resident_vpe(struct kunit *test)
 	local_irq_restore(flags);
 	KUNIT_EXPECT_EQ(test, ret, -EBUSY);
 	KUNIT_EXPECT_TRUE(test, pending);
-	/* Nor did it leave this CPU's window open */
-	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, 8192, &pending),
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, NULL, vpe, 8192, &pending),
 			-EACCES);
+}
+
+/* ...and closes this CPU's window, whatever the read returned */
+static void read_one_closes_its_window(struct kunit *test)
+{
+	struct its_vpe *vpe = fake_vpe(test);
+	bool pending = true;
+	unsigned long flags;
+	int ret, after;
+
+	set_vpt_bit(vpe, 8192);
+	local_irq_save(flags);
+	/* No such host IRQ: the ITS's reader is never reached */
+	ret = vlpi_mig_vpt_read_one(VLPI_MIG_VPT_DECLARED, vpe, -1, &pending);
+	after = vlpi_mig_get_pending(vpe, 8192, &pending);
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	KUNIT_EXPECT_EQ(test, after, -EACCES);
+	KUNIT_EXPECT_TRUE(test, pending);
+}
+
+static void free_doorbell(void *irq)
+{
+	irq_free_descs((unsigned long)irq, 1);
+}
+
+/*
+ * Unforward reads a vPE alone, without the save's locks, while a save on
+ * another CPU may hold it in its window: marked, but already mapped back
+ * (unmark and map-back are not atomic to that reader). It must go by its
+ * own rule, not resident, and not by the save's marks. It used to
+ * refuse with -EACCES there, and unforward then lost the pending state
+ * to the DISCARD.
+ */
+static void read_alone_ignores_save_window(struct kunit *test)
+{
+	struct vlpi_mig_window *w = fake_window(test);
+	struct its_vpe *vpe = fake_vpe(test);
+	bool pending = false;
+	int irq;
+
+	/* A doorbell descriptor, activated: the vPE is mapped */
+	irq = irq_alloc_descs(-1, 1, 1, NUMA_NO_NODE);
+	KUNIT_ASSERT_GE(test, irq, 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_doorbell,
+							(void *)(unsigned long)irq),
+			0);
+	vpe->irq = irq;
+	irqd_set_activated(irq_get_irq_data(irq));
+	set_vpt_bit(vpe, 8192);
+	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w, vpe), 0);
+
+	/* The save's reader: marked, but found mapped */
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, NULL, vpe, 8192, &pending),
+			-EACCES);
+	/* Unforward's, alone on this CPU, the vPE not resident */
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, vpe, 8192, &pending),
+			0);
+	KUNIT_EXPECT_TRUE(test, pending);
+	vpe->resident = true;
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, vpe, vpe, 8192, &pending),
+			-EACCES);
+
+	irqd_clr_activated(irq_get_irq_data(irq));
+	vlpi_mig_window_unmark(w, vpe);
 }
 
 static struct kunit_case window_cases[] = {
 	KUNIT_CASE(read_one_needs_declared_coherent),
 	KUNIT_CASE(read_one_refuses_resident_vpe),
+	KUNIT_CASE(read_one_closes_its_window),
+	KUNIT_CASE(read_alone_ignores_save_window),
 	KUNIT_CASE(window_refuses_unmarked_vpe),
 	KUNIT_CASE(window_answers_marked_vpe),
 	KUNIT_CASE(window_refuses_resident_vpe),
