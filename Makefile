@@ -31,7 +31,7 @@ kernel: headers
 	@scripts/build-kernel.sh
 
 module: kernel
-	$(KMAKE) CC="ccache $(CROSS)gcc" W=1 modules
+	+$(KMAKE) CC="ccache $(CROSS)gcc" W=1 modules
 
 selftests: headers
 	@$(MAKE) -s -C tools/testing/selftests/vlpi_mig KSRC=$(KSRC) \
@@ -41,7 +41,7 @@ selftests: headers
 
 # The test-only VFIO migration driver for the edu, which QEMU needs
 edu-driver: kernel
-	$(MAKE) -C $(KDIR) M=$(EDU) ARCH=arm64 CROSS_COMPILE=$(CROSS) \
+	+$(MAKE) -C $(KDIR) M=$(EDU) ARCH=arm64 CROSS_COMPILE=$(CROSS) \
 		CC="ccache $(CROSS)gcc" W=1 modules
 
 # QEMU's arm64 userspace from Debian, as an initramfs segment for the bed
