@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# make check: static checks on the host and, beside them, every test in the emulated
-# GICv4 host (initramfs/plans/check.plan) and, beside it, a shorter run
-# with direct injection off (initramfs/plans/nodirect.plan) and one with
-# an SMMUv3 and an unmodified QEMU as the VMM (initramfs/plans/qemu.plan),
-# then the kernel consoles read for anything that must never happen.
+# make check: every test in the emulated GICv4 host
+# (initramfs/plans/check.plan) and, beside it, the static checks on the
+# host, a shorter run with direct injection off
+# (initramfs/plans/nodirect.plan) and one with an SMMUv3 and an unmodified
+# QEMU as the VMM (initramfs/plans/qemu.plan); then the kernel consoles
+# read for anything that must never happen.
 # Ends with "N passed, N failed[, N skipped]" and exits non-zero on any
 # failure or missing result.
 set -u
@@ -15,8 +16,8 @@ out=$top/build/out
 mkdir -p "$out"
 start=$(date +%s)
 
-# The static checks run beside the boots: they take half a minute of one
-# core, while the boots are starting up
+# The static checks run beside the boots: under a minute of one core,
+# while the boots are starting up
 "$top/scripts/lint.sh" >"$out/lint.tap" 2>"$out/lint.log" &
 lint=$!
 
