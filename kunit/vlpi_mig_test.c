@@ -543,10 +543,89 @@ static void save_clears_only_its_bit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vlpi_mig_pend_byte(0x00, 7, false), 0x00);
 }
 
+static struct vlpi_mig_rdist_map *new_map(struct kunit *test)
+{
+	struct vlpi_mig_rdist_map *map;
+
+	map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	vlpi_mig_map_init(map);
+	return map;
+}
+
+static void map_add_tracks_range(struct kunit *test)
+{
+	struct vlpi_mig_rdist_map *map = new_map(test);
+
+	KUNIT_EXPECT_LT(test, map->last, map->first);	/* empty */
+	KUNIT_EXPECT_EQ(test, vlpi_mig_map_add(map, 8200, false), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_map_add(map, 8203, true), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_map_add(map, 9000, true), 0);
+	KUNIT_EXPECT_EQ(test, map->first, 1);
+	KUNIT_EXPECT_EQ(test, map->last, 9000 / 8 - 1024);
+	KUNIT_EXPECT_EQ(test, map->mask[1], 0x09);
+	KUNIT_EXPECT_EQ(test, map->pend[1], 0x08);
+	KUNIT_EXPECT_EQ(test, map->pend[9000 / 8 - 1024], BIT(9000 % 8));
+}
+
+static void map_add_rejects_non_lpi(struct kunit *test)
+{
+	struct vlpi_mig_rdist_map *map = new_map(test);
+
+	KUNIT_EXPECT_EQ(test, vlpi_mig_map_add(map, 8191, true), -ERANGE);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_map_add(map, BIT(IDBITS), true),
+			-ERANGE);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_map_add(map, BIT(IDBITS) - 1, true), 0);
+	KUNIT_EXPECT_EQ(test, map->last, VLPI_MIG_MAP_BYTES - 1);
+	KUNIT_EXPECT_EQ(test, map->pend[VLPI_MIG_MAP_BYTES - 1], 0x80);
+}
+
+/* Only LPIs' bits change; the guest's other bits stay as they were */
+static void merge_keeps_other_bits(struct kunit *test)
+{
+	struct vlpi_mig_rdist_map *map = new_map(test);
+	u8 buf[4] = { 0xf0, 0xff, 0x00, 0x0f };
+	size_t first = 99, n;
+
+	vlpi_mig_map_add(map, 8192 + 8 * 10 + 0, true);	/* byte 10: set */
+	vlpi_mig_map_add(map, 8192 + 8 * 11 + 7, false);	/* byte 11: clear */
+	vlpi_mig_map_add(map, 8192 + 8 * 13 + 1, true);	/* byte 13: set */
+	KUNIT_ASSERT_EQ(test, map->first, 10);
+	KUNIT_ASSERT_EQ(test, map->last, 13);
+
+	n = vlpi_mig_merge_range(buf, map, sizeof(buf), &first);
+	KUNIT_EXPECT_EQ(test, buf[0], 0xf1);
+	KUNIT_EXPECT_EQ(test, buf[1], 0x7f);
+	KUNIT_EXPECT_EQ(test, buf[2], 0x00);
+	KUNIT_EXPECT_EQ(test, buf[3], 0x0f);
+	/* Byte 13's bit was already set: bytes 10 and 11 are written */
+	KUNIT_EXPECT_EQ(test, first, 0);
+	KUNIT_EXPECT_EQ(test, n, 2);
+}
+
+static void merge_unchanged_writes_nothing(struct kunit *test)
+{
+	struct vlpi_mig_rdist_map *map = new_map(test);
+	u8 buf[3] = { 0x00, 0x02, 0x00 };
+	size_t first = 99;
+
+	vlpi_mig_map_add(map, 8192 + 8 * 5 + 1, true);
+	vlpi_mig_map_add(map, 8192 + 8 * 4 + 3, false);
+	vlpi_mig_map_add(map, 8192 + 8 * 6 + 3, false);
+	KUNIT_ASSERT_EQ(test, map->first, 4);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_merge_range(buf, map, sizeof(buf),
+						   &first), 0);
+	KUNIT_EXPECT_EQ(test, first, 99);
+}
+
 static struct kunit_case save_cases[] = {
 	KUNIT_CASE(save_reads_state_where_readable),
 	KUNIT_CASE(save_sets_only_its_bit),
 	KUNIT_CASE(save_clears_only_its_bit),
+	KUNIT_CASE(map_add_tracks_range),
+	KUNIT_CASE(map_add_rejects_non_lpi),
+	KUNIT_CASE(merge_keeps_other_bits),
+	KUNIT_CASE(merge_unchanged_writes_nothing),
 	{}
 };
 

@@ -98,7 +98,9 @@ struct kvm_vlpi_mig_stats {
 	__u64 unforward_running; /* unforwarded with its vPE resident */
 	__u64 restore_busy;	/* restored, left to the vGIC: vCPU loaded */
 	__u64 unreadable;	/* unreadable at save, saved as upstream */
-	__u64 vpe_unmaps;	/* vPEs unmapped (and mapped back) by saves */
+	__u64 vpe_unmaps;	/* vPEs unmapped by saves */
+	__u64 vpe_maps;		/* vPEs mapped back by saves */
+	__u64 full_saves;	/* saves made in one pass, software LPIs too */
 };
 
 /* vLPIs are injected directly by a GICv4 (kvm-arm.vgic_v4_enable=1) */

@@ -144,6 +144,8 @@ static int vlpi_mig_get_stats(struct vlpi_mig_vm *vm,
 	st.restore_busy = atomic64_read(&c->restore_busy);
 	st.unreadable = atomic64_read(&c->unreadable);
 	st.vpe_unmaps = atomic64_read(&c->vpe_unmaps);
+	st.vpe_maps = atomic64_read(&c->vpe_maps);
+	st.full_saves = atomic64_read(&c->full_saves);
 
 	return copy_to_user(ustats, &st, st.size) ? -EFAULT : 0;
 }

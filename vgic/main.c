@@ -62,6 +62,7 @@ static const struct vgic_mig_ops vlpi_mig_ops = {
 	.vm_destroy	= vlpi_mig_vm_destroy,
 	.save_begin	= vlpi_mig_save_begin,
 	.save_vlpi	= vlpi_mig_save_vlpi,
+	.save_lpis	= vlpi_mig_save_lpis,
 	.save_end	= vlpi_mig_save_end,
 	.its_save_vlpi	= vlpi_mig_its_save_vlpi,
 	.forward	= vlpi_mig_forward,

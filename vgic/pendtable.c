@@ -16,8 +16,6 @@
 
 #include "vlpi_mig.h"
 
-/* The first LPI; INTIDs below it have no bit of their own to migrate */
-#define VLPI_MIG_LPI_BASE	8192
 /* GICD_TYPER.IDbits + 1 ranges from 14 (the first LPI) to 32 */
 #define VLPI_MIG_MIN_IDBITS	14
 #define VLPI_MIG_MAX_IDBITS	32

@@ -3,10 +3,12 @@
  * vlpi-mig: saving the pending state of forwarded vLPIs into the guest's
  * LPI pending tables, at KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES.
  *
- * The vGIC still walks every LPI and saves the software ones itself; it
- * hands each forwarded one to vlpi_mig_save_vlpi(), between
- * vlpi_mig_save_begin(), which unmaps every vPE of the VM once and makes
- * the VPTs coherent, and vlpi_mig_save_end(), which maps them back.
+ * The module saves every LPI in one pass (save_all.c); where that pass
+ * hands the save back, the vGIC walks every LPI and saves the software
+ * ones itself, and hands each forwarded one to vlpi_mig_save_vlpi(). The
+ * first forwarded vLPI either meets makes the VPTs coherent
+ * (vlpi_mig_save_open(): every vPE of the VM unmapped once), and
+ * vlpi_mig_save_end() maps them back.
  *
  * QEMU calls KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES on every VM stop, not
  * only for migration, and aborts on any error but EFAULT: that save never
@@ -105,7 +107,6 @@ static void vlpi_mig_assert_save_locks(struct kvm *kvm)
 int vlpi_mig_save_begin(struct kvm *kvm)
 {
 	struct vlpi_mig_vm *vm;
-	int ret;
 
 	vlpi_mig_assert_save_locks(kvm);
 	if (!kvm->arch.vgic.its_vm.nr_vpes)
@@ -124,18 +125,38 @@ int vlpi_mig_save_begin(struct kvm *kvm)
 		return 0;
 
 	vm->save_unreadable = 0;
-	if (vm->save_action == VLPI_MIG_READ) {
-		ret = vlpi_mig_vpt_open(kvm, &vm->save_unmapped);
-		if (ret) {
-			pr_err("VM %d: cannot make the VPTs readable (%d): forwarded vLPIs saved as upstream saves them\n",
-			       kvm->userspace_pid, ret);
-			vm->save_action = VLPI_MIG_REFUSE;
-		} else if (vm->save_unmapped) {
-			atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
-				     &vm->stats.vpe_unmaps);
-		}
-	}
+	vm->save_opened = false;
 	return 1;
+}
+
+/**
+ * vlpi_mig_save_open() - make the VPTs readable for the save in progress
+ * @kvm: the VM, with the save's locks held
+ * @vm: its state
+ *
+ * Called at the first forwarded vLPI the save meets, so that a save with
+ * none unmaps no vPE; one call per save unmaps every vPE once. If the
+ * window cannot be opened, the save goes on as upstream's.
+ */
+void vlpi_mig_save_open(struct kvm *kvm, struct vlpi_mig_vm *vm)
+{
+	int ret;
+
+	might_sleep();
+	if (vm->save_opened || vm->save_action != VLPI_MIG_READ)
+		return;
+
+	vm->save_opened = true;
+	ret = vlpi_mig_vpt_open(kvm, &vm->save_unmapped);
+	if (ret) {
+		pr_err("VM %d: cannot make the VPTs readable (%d): forwarded vLPIs saved as upstream saves them\n",
+		       kvm->userspace_pid, ret);
+		vm->save_opened = false;
+		vm->save_action = VLPI_MIG_REFUSE;
+	} else if (vm->save_unmapped) {
+		atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
+			     &vm->stats.vpe_unmaps);
+	}
 }
 
 void vlpi_mig_save_end(struct kvm *kvm)
@@ -146,8 +167,13 @@ void vlpi_mig_save_end(struct kvm *kvm)
 	vlpi_mig_assert_save_locks(kvm);
 	if (WARN_ON_ONCE(!vm))
 		return;
-	if (vm->save_action == VLPI_MIG_READ)
+	if (vm->save_opened) {
 		vlpi_mig_vpt_close(kvm, vm->save_unmapped);
+		if (vm->save_unmapped)
+			atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
+				     &vm->stats.vpe_maps);
+		vm->save_opened = false;
+	}
 	if (vm->save_unreadable)
 		pr_warn_ratelimited("VM %d: %u forwarded vLPI(s) unreadable (LPI %u first), saved as upstream saves them: a pending one is lost (VPT access: %s)\n",
 				    kvm->userspace_pid, vm->save_unreadable,
@@ -168,16 +194,23 @@ static int vlpi_mig_write_guest(struct kvm *kvm, gpa_t gpa, u8 val)
 	return ret;
 }
 
-/*
- * The state of one forwarded vLPI, read under its irq_lock, which a route
- * change or VFIO unforwarding it takes too: if it was unforwarded since the
- * vGIC looked, its state is in the software latch, as the vGIC would save
- * it. A vLPI whose state cannot be read is saved as upstream saves it (its
- * latch), counted and logged: the save itself never fails for it, as QEMU
- * aborts on any error but EFAULT.
+/**
+ * vlpi_mig_vlpi_pending() - the state a save gives a forwarded vLPI
+ * @kvm: the VM, with the save's locks held
+ * @vm: its state
+ * @irq: the LPI, forwarded when the save looked at it
+ *
+ * Read under its irq_lock, which a route change or VFIO unforwarding it
+ * takes too: if it was unforwarded since the save looked, its state is in
+ * the software latch, as the vGIC would save it. A vLPI whose state cannot
+ * be read is saved as upstream saves it (its latch), counted and logged:
+ * the save itself never fails for it, as QEMU aborts on any error but
+ * EFAULT. Does not sleep.
+ *
+ * Return: whether to save it pending.
  */
-static bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
-				  struct vgic_irq *irq)
+bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
+			   struct vgic_irq *irq)
 {
 	unsigned long flags;
 	bool pending = false;
@@ -224,6 +257,7 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	if (WARN_ON_ONCE(!vm))
 		return 0;
 
+	vlpi_mig_save_open(kvm, vm);
 	pending = vlpi_mig_vlpi_pending(kvm, vm, irq);
 
 	/*

@@ -14,6 +14,9 @@
 
 #include "../irqchip/vpt.h"
 
+/* The first LPI; INTIDs below it have no bit of their own to migrate */
+#define VLPI_MIG_LPI_BASE	8192
+
 struct dentry;
 struct kvm;
 struct kvm_device;
@@ -64,7 +67,10 @@ enum vlpi_mig_action {
  *	loaded
  * @unreadable: vLPIs whose state the save could not read, saved as
  *	upstream saves them
- * @vpe_unmaps: vPEs the module unmapped (and mapped back) to read VPTs
+ * @vpe_unmaps: vPEs the module unmapped to read VPTs
+ * @vpe_maps: vPEs the module mapped back after reading VPTs
+ * @full_saves: pending-table saves the module made in one pass, software
+ *	LPIs included (save_all.c)
  *
  * How many vLPIs are forwarded is not counted: vlpi_mig_vm_forwarded()
  * derives it from the vGIC.
@@ -79,6 +85,8 @@ struct vlpi_mig_stats {
 	atomic64_t restore_busy;
 	atomic64_t unreadable;
 	atomic64_t vpe_unmaps;
+	atomic64_t vpe_maps;
+	atomic64_t full_saves;
 };
 
 /* In vlpi_mig_vm::source_caps: the VMM wrote them, even if 0 */
@@ -93,6 +101,7 @@ struct vlpi_mig_stats {
  *	with VLPI_MIG_SOURCE_CAPS_SET; 0 if the VMM wrote none
  * @pinned: the VMM made a setting, so the VM holds a module reference
  * @save_action: what the save in progress does, fixed at its start
+ * @save_opened: whether the save in progress opened the VPT window
  * @save_unmapped: whether the save in progress unmapped the vPEs
  * @save_unreadable: forwarded vLPIs the save in progress could not read
  * @save_first_unreadable: the first of them, for the log
@@ -106,6 +115,7 @@ struct vlpi_mig_vm {
 	u64 source_caps;
 	bool pinned;
 	enum vlpi_mig_action save_action;
+	bool save_opened;
 	bool save_unmapped;
 	unsigned int save_unreadable;
 	u32 save_first_unreadable;
@@ -140,9 +150,43 @@ enum vlpi_mig_action vlpi_mig_save_action(enum vlpi_mig_vpt_mode mode,
 					  u64 policy);
 u8 vlpi_mig_pend_byte(u8 val, u8 bit, bool pending);
 int vlpi_mig_save_begin(struct kvm *kvm);
+void vlpi_mig_save_open(struct kvm *kvm, struct vlpi_mig_vm *vm);
+bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
+			   struct vgic_irq *irq);
 int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq);
 void vlpi_mig_save_end(struct kvm *kvm);
 int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq);
+
+/* save_all.c */
+
+/* Bytes of a pending table that hold LPIs, for the vITS's INTID range */
+#define VLPI_MIG_MAP_BYTES \
+	((BIT(VLPI_MIG_VITS_IDBITS) - VLPI_MIG_LPI_BASE) / BITS_PER_BYTE)
+#define VLPI_MIG_MAP_START	(VLPI_MIG_LPI_BASE / BITS_PER_BYTE)
+
+/**
+ * struct vlpi_mig_rdist_map - the LPIs of one redistributor, for a save
+ * @mask: a bit per LPI that targets it, indexed from the first LPI
+ * @pend: the same bit, set if the LPI is saved pending
+ * @first: the first byte of @mask in use
+ * @last: the last byte of @mask in use; below @first if none is
+ * @forwarded: forwarded vLPIs among them, counted if their table fails
+ */
+struct vlpi_mig_rdist_map {
+	u8 mask[VLPI_MIG_MAP_BYTES];
+	u8 pend[VLPI_MIG_MAP_BYTES];
+	u32 first;
+	u32 last;
+	u32 forwarded;
+};
+
+int vlpi_mig_save_lpis(struct kvm *kvm);
+#if IS_ENABLED(CONFIG_KUNIT)
+void vlpi_mig_map_init(struct vlpi_mig_rdist_map *map);
+int vlpi_mig_map_add(struct vlpi_mig_rdist_map *map, u32 intid, bool pending);
+size_t vlpi_mig_merge_range(u8 *buf, const struct vlpi_mig_rdist_map *map,
+			    size_t len, size_t *changed_first);
+#endif
 
 /* restore.c */
 int vlpi_mig_forward(struct kvm *kvm, struct vgic_irq *irq);

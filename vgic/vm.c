@@ -307,7 +307,7 @@ void vlpi_mig_vm_show(struct seq_file *m)
 	mutex_lock(&vlpi_mig_vms_lock);
 	xa_for_each(&vlpi_mig_vms, idx, vm) {
 		st = &vm->stats;
-		seq_printf(m, "pid %d policy %llu source_caps %#llx forwarded %llu saved_pending %lld skipped %lld refused %lld restored %lld kept %lld unforward_running %lld restore_busy %lld unreadable %lld vpe_unmaps %lld\n",
+		seq_printf(m, "pid %d policy %llu source_caps %#llx forwarded %llu saved_pending %lld skipped %lld refused %lld restored %lld kept %lld unforward_running %lld restore_busy %lld unreadable %lld vpe_unmaps %lld vpe_maps %lld full_saves %lld\n",
 			   vm->pid, READ_ONCE(vm->policy),
 			   READ_ONCE(vm->source_caps) & ~VLPI_MIG_SOURCE_CAPS_SET,
 			   vlpi_mig_vm_forwarded(vm->kvm),
@@ -319,7 +319,9 @@ void vlpi_mig_vm_show(struct seq_file *m)
 			   atomic64_read(&st->unforward_running),
 			   atomic64_read(&st->restore_busy),
 			   atomic64_read(&st->unreadable),
-			   atomic64_read(&st->vpe_unmaps));
+			   atomic64_read(&st->vpe_unmaps),
+			   atomic64_read(&st->vpe_maps),
+			   atomic64_read(&st->full_saves));
 	}
 	mutex_unlock(&vlpi_mig_vms_lock);
 }
