@@ -21,7 +21,6 @@ struct edu {
 	int efd;		/* MSI trigger eventfd, -1 until enabled */
 	uint32_t *bar0;		/* MMIO: READ_ONCE()/WRITE_ONCE() only */
 	uint64_t bar0_size;
-	uint64_t cfg_offset;	/* of the config space region */
 };
 
 /* Open @bdf, already bound to vfio-pci; false (with errno) if it isn't */
