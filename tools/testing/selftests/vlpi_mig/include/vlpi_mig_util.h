@@ -71,6 +71,8 @@ struct vlpi_stats {
 	uint64_t restore_busy;
 	uint64_t unreadable;
 	uint64_t vpe_unmaps;
+	uint64_t vpe_maps;
+	uint64_t full_saves;
 };
 
 bool vlpi_mig_read_stats(struct vlpi_stats *st);

@@ -226,6 +226,8 @@ static const struct {
 	{ "restore_busy", offsetof(struct vlpi_stats, restore_busy) },
 	{ "unreadable", offsetof(struct vlpi_stats, unreadable) },
 	{ "vpe_unmaps", offsetof(struct vlpi_stats, vpe_unmaps) },
+	{ "vpe_maps", offsetof(struct vlpi_stats, vpe_maps) },
+	{ "full_saves", offsetof(struct vlpi_stats, full_saves) },
 };
 
 /* Lines of "pid <pid>" then "<name> <value>" pairs, one line per VM */

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vlpi_mig_save_all - the module's one-pass save of every LPI (the
+ * save_lpis hook), against what the vGIC's own walk writes.
+ *
+ * Four vCPUs, all with LPIs on. Two edu devices forwarded as vLPIs 8192
+ * (vCPU 0, raised by the device) and 8193 (vCPU 3, not raised); software
+ * LPIs 8200..8255 spread over the vCPUs, every third raised with
+ * KVM_SIGNAL_MSI. Before the save the host fills every pending table with
+ * a pattern, so that each LPI's bit must be set or cleared by the save and
+ * every other bit must stay as the guest had it.
+ *
+ * With the module (-m) the save must take the one-pass path (full_saves),
+ * unmap and map back each vPE once, and save the raised vLPI. Without it
+ * (-n) upstream's walk must give the software LPIs exactly the same bits:
+ * the one pass saves what the vGIC would. Then, with no LPI forwarded any
+ * more, a second save must unmap no vPE.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <linux/sizes.h>
+
+#include "kselftest.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
+#include "vgic.h"
+
+#include "vfio_edu.h"
+#include "vlpi_its.h"
+#include "vlpi_mig_util.h"
+#include "vlpi_migrate.h"
+
+#define NR_VCPUS	4
+#define NR_EDUS		2
+#define SW_DEVID	0x20
+#define SW_FIRST	8200
+#define SW_LAST		(VLPI_LPI_BASE + VLPI_NR_LPIS - 1)
+#define TABLE_PATTERN	0xa5	/* bits of both values in every byte */
+
+static const char * const bdfs[NR_EDUS] = { "0000:00:02.0", "0000:00:03.0" };
+static const struct vlpi_msi edu_msis[NR_EDUS] = { { 0x10, 0 }, { 0x11, 0 } };
+static const uint32_t edu_vcpu[NR_EDUS] = { 0, 3 };
+
+static struct vlpi_msi sw_msi(uint32_t intid)
+{
+	return (struct vlpi_msi){ SW_DEVID, intid - SW_FIRST };
+}
+
+static uint32_t sw_vcpu(uint32_t intid)
+{
+	return intid % NR_VCPUS;
+}
+
+static bool sw_raised(uint32_t intid)
+{
+	return intid % 3 == 0;
+}
+
+static void guest_code(void)
+{
+	uint32_t intid;
+	unsigned int i;
+
+	local_irq_disable();
+	vlpi_guest_gic_init();
+	if (guest_get_vcpuid() == 0) {
+		vlpi_guest_its_init();
+		for (i = 0; i < NR_EDUS; i++) {
+			vlpi_guest_map_device(edu_msis[i].devid, i);
+			vlpi_guest_map_event(edu_msis[i].devid,
+					     edu_msis[i].eventid, edu_vcpu[i],
+					     VLPI_LPI_BASE + i);
+		}
+		vlpi_guest_map_device(SW_DEVID, NR_EDUS);
+		for (intid = SW_FIRST; intid <= SW_LAST; intid++)
+			vlpi_guest_map_event(SW_DEVID, intid - SW_FIRST,
+					     sw_vcpu(intid), intid);
+		vlpi_guest_invall();
+	}
+	GUEST_SYNC(1);
+	GUEST_DONE();
+}
+
+/* Pattern every table, save, and check every byte; false on a mismatch */
+static bool save_and_check(struct vlpi_vm *v, bool vlpi_saved)
+{
+	uint8_t want[NR_VCPUS][VLPI_PEND_TABLE_SIZE];
+	unsigned int cpu, i, bad = 0;
+	uint32_t intid;
+	int ret;
+
+	for (cpu = 0; cpu < NR_VCPUS; cpu++) {
+		memset(vlpi_pend_table(v, cpu), TABLE_PATTERN,
+		       VLPI_PEND_TABLE_SIZE);
+		memset(want[cpu], TABLE_PATTERN, VLPI_PEND_TABLE_SIZE);
+	}
+	for (intid = SW_FIRST; intid <= SW_LAST; intid++) {
+		uint8_t *b = &want[sw_vcpu(intid)][intid / 8];
+
+		*b = sw_raised(intid) ? *b | 1 << (intid % 8) :
+					*b & ~(1 << (intid % 8));
+	}
+	for (i = 0; i < NR_EDUS; i++) {
+		intid = VLPI_LPI_BASE + i;
+		want[edu_vcpu[i]][intid / 8] &= ~(1 << (intid % 8));
+	}
+	if (vlpi_saved)
+		want[edu_vcpu[0]][VLPI_LPI_BASE / 8] |= 1 << (VLPI_LPI_BASE % 8);
+
+	ret = vlpi_save_pending_tables(v);
+	if (ret) {
+		ksft_print_msg("SAVE_PENDING_TABLES: %s\n", strerror(ret));
+		return false;
+	}
+	for (cpu = 0; cpu < NR_VCPUS; cpu++) {
+		const uint8_t *got = vlpi_pend_table(v, cpu);
+
+		for (i = 0; i < VLPI_PEND_TABLE_SIZE; i++) {
+			if (got[i] == want[cpu][i])
+				continue;
+			if (bad++ < 8)
+				ksft_print_msg("vCPU %u table byte %u: %#x, want %#x\n",
+					       cpu, i, got[i], want[cpu][i]);
+		}
+	}
+	return !bad;
+}
+
+int main(int argc, char *argv[])
+{
+	struct vlpi_stats st0, st1, st2;
+	struct edu edus[NR_EDUS];
+	int efds[NR_EDUS];
+	struct vlpi_msi msis[NR_EDUS];
+	struct vlpi_vm *v;
+	unsigned int i, cpu;
+	uint32_t intid;
+	bool module, ok;
+
+	module = vlpi_mig_test_start(argc, argv);
+	for (i = 0; i < NR_EDUS; i++)
+		if (!edu_open(&edus[i], bdfs[i]))
+			ksft_exit_skip("%s is not bound to vfio-pci\n", bdfs[i]);
+	ksft_set_plan(module ? 5 : 2);
+
+	v = vlpi_its_vm_create(NR_VCPUS, guest_code);
+	for (cpu = NR_VCPUS; cpu-- > 0;)
+		vlpi_run_to_sync(v->vcpus[cpu], 1);
+
+	memcpy(msis, edu_msis, sizeof(msis));
+	vlpi_forward_edus(v, edus, msis, NR_EDUS, efds);
+
+	/* The device raises vLPI 8192 itself: a VINT, into its VPT */
+	edu_raise(&edus[0], 1);
+	for (intid = SW_FIRST; intid <= SW_LAST; intid++)
+		if (sw_raised(intid))
+			TEST_ASSERT(vlpi_signal_msi(v, sw_msi(intid)) == 1,
+				    "KVM_SIGNAL_MSI for LPI %u", intid);
+
+	vlpi_mig_read_stats(&st0);
+	ok = save_and_check(v, module);
+	ksft_test_result(ok,
+			 "%s: every table byte as expected after the save (LPIs %u..%u and %u..%u)\n",
+			 module ? "module" : "baseline", VLPI_LPI_BASE,
+			 VLPI_LPI_BASE + NR_EDUS - 1, SW_FIRST, SW_LAST);
+
+	if (module) {
+		vlpi_mig_read_stats(&st1);
+		ksft_test_result(st1.full_saves == st0.full_saves + 1 &&
+				 st1.vpe_unmaps == st0.vpe_unmaps + NR_VCPUS &&
+				 st1.vpe_maps == st0.vpe_maps + NR_VCPUS &&
+				 st1.saved_pending == st0.saved_pending + 1,
+				 "one pass; each vPE unmapped and mapped back once: full_saves +%lu vpe_unmaps +%lu vpe_maps +%lu saved_pending +%lu\n",
+				 (unsigned long)(st1.full_saves - st0.full_saves),
+				 (unsigned long)(st1.vpe_unmaps - st0.vpe_unmaps),
+				 (unsigned long)(st1.vpe_maps - st0.vpe_maps),
+				 (unsigned long)(st1.saved_pending -
+						 st0.saved_pending));
+	}
+
+	/* No LPI forwarded any more: the save needs no vPE unmapped */
+	for (i = 0; i < NR_EDUS; i++) {
+		vlpi_irqfd(v, i, efds[i], false);
+		edu_ack(&edus[i], 1);
+		edu_disable_msi(&edus[i]);
+		close(efds[i]);
+	}
+	vlpi_mig_read_stats(&st1);
+	/* vLPI 8192's state was kept in software on unforward (module) */
+	ok = save_and_check(v, module);
+	ksft_test_result(ok, "%s: the same after unforwarding both vLPIs\n",
+			 module ? "module" : "baseline");
+	if (module) {
+		vlpi_mig_read_stats(&st2);
+		ksft_test_result(st2.full_saves == st1.full_saves + 1 &&
+				 st2.vpe_unmaps == st1.vpe_unmaps &&
+				 st2.vpe_maps == st1.vpe_maps,
+				 "no vLPI forwarded, no vPE unmapped: full_saves +%lu vpe_unmaps +%lu\n",
+				 (unsigned long)(st2.full_saves - st1.full_saves),
+				 (unsigned long)(st2.vpe_unmaps - st1.vpe_unmaps));
+		ksft_test_result(st2.skipped == 0 && st2.unreadable == 0,
+				 "nothing skipped or unreadable: skipped %lu unreadable %lu\n",
+				 (unsigned long)st2.skipped,
+				 (unsigned long)st2.unreadable);
+	}
+
+	for (i = 0; i < NR_EDUS; i++)
+		edu_close(&edus[i]);
+	vlpi_vm_free(v);
+	ksft_finished();
+}
