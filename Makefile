@@ -6,6 +6,7 @@
 #   make demo       the main job, in the emulated GICv4 host
 #   make demo-qemu  the same job with an unmodified QEMU as the VMM
 #   make check      every test: lint, KUnit, selftests, upstream baseline
+#   make bench      module against upstream, timed: a table, a plot, two lines
 
 KSRC	?= $(CURDIR)/build/linux-6.12
 KDIR	?= $(CURDIR)/build/kernel
@@ -13,7 +14,7 @@ CROSS	:= aarch64-linux-gnu-
 KMAKE	:= $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=arm64 CROSS_COMPILE=$(CROSS)
 
 .PHONY: all deps headers kernel module selftests edu-driver qemu-userspace check \
-	demo demo-qemu clean distclean
+	demo demo-qemu bench bench-deps clean distclean
 
 EDU	:= $(CURDIR)/tools/testing/selftests/vlpi_mig/edu_vfio_pci
 
@@ -59,6 +60,16 @@ demo: module selftests
 
 demo-qemu: module selftests edu-driver qemu-userspace
 	@scripts/demo-qemu.sh
+
+# gnuplot, which only make bench needs; after deps, so that two apt-get
+# never run at once
+bench-deps: deps
+	@scripts/deps.sh bench
+
+# Not part of check: Documentation/vlpi-mig/bench-table.rst and bench.png,
+# then the save's speedup and unforward's cost against upstream
+bench: bench-deps module selftests
+	@scripts/bench.sh
 
 clean:
 	-$(KMAKE) clean

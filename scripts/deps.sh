@@ -3,11 +3,21 @@
 #
 # Check the Debian packages vlpi-mig needs; install the missing ones when
 # run as root, otherwise print the command to run and fail.
+#
+#   scripts/deps.sh          what make check, make demo and the build need
+#   scripts/deps.sh bench    those, and gnuplot for make bench's plot
 set -eu
 
 PKGS="linux-source-6.12 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 qemu-system-arm make gcc bc flex bison libssl-dev libelf-dev cpio gzip
 ccache sparse perl python3 python3-ply python3-git git"
+
+for extra in "$@"; do
+	case $extra in
+	bench) PKGS="$PKGS gnuplot-nox" ;;
+	*) echo "deps: unknown argument '$extra' (known: bench)" >&2; exit 2 ;;
+	esac
+done
 
 missing=
 for p in $PKGS; do

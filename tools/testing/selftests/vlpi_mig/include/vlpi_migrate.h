@@ -21,5 +21,8 @@ int vlpi_save_pending_tables(struct vlpi_vm *src);
  * KVM_DEV_ARM_ITS_RESTORE_TABLES.
  */
 int vlpi_migrate_state(struct vlpi_vm *dst, struct vlpi_vm *src);
+/* Its two halves: all but the ITS tables, then those and GITS_CTLR */
+void vlpi_migrate_prepare(struct vlpi_vm *dst, struct vlpi_vm *src);
+int vlpi_migrate_its(struct vlpi_vm *dst, struct vlpi_vm *src);
 
 #endif /* SELFTEST_VLPI_MIGRATE_H */

@@ -149,10 +149,9 @@ static void copy_attr(int dst_fd, int src_fd, uint32_t group, uint64_t attr)
 	kvm_device_attr_set(dst_fd, group, attr, &val);
 }
 
-int vlpi_migrate_state(struct vlpi_vm *dst, struct vlpi_vm *src)
+void vlpi_migrate_prepare(struct vlpi_vm *dst, struct vlpi_vm *src)
 {
 	unsigned int cpu, i;
-	int ret;
 
 	/* a) guest memory and vCPUs */
 	copy_memory(dst->vm, src->vm);
@@ -180,12 +179,25 @@ int vlpi_migrate_state(struct vlpi_vm *dst, struct vlpi_vm *src)
 
 	/* c) the ITS base address was given when @dst was created */
 
-	/* d) the ITS: registers but CTLR, its tables, then CTLR */
+	/* d) the ITS: registers but CTLR */
 	for (i = 0; i < ARRAY_SIZE(gits_regs); i++)
 		copy_attr(dst->its_fd, src->its_fd,
 			  KVM_DEV_ARM_VGIC_GRP_ITS_REGS, gits_regs[i]);
+}
+
+int vlpi_migrate_its(struct vlpi_vm *dst, struct vlpi_vm *src)
+{
+	int ret;
+
+	/* e) the ITS tables, then CTLR */
 	ret = ctrl(dst->its_fd, KVM_DEV_ARM_ITS_RESTORE_TABLES);
 	copy_attr(dst->its_fd, src->its_fd, KVM_DEV_ARM_VGIC_GRP_ITS_REGS,
 		  GITS_REG_CTLR);
 	return ret;
+}
+
+int vlpi_migrate_state(struct vlpi_vm *dst, struct vlpi_vm *src)
+{
+	vlpi_migrate_prepare(dst, src);
+	return vlpi_migrate_its(dst, src);
 }
