@@ -88,27 +88,40 @@ u8 vlpi_mig_pend_byte(u8 val, u8 bit, bool pending)
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_pend_byte);
 
-/*
- * What the vGIC holds around both saves, and the hooks rely on. Called
- * for every forwarded LPI: the walk over the vCPUs is lockdep's alone.
+/**
+ * vlpi_mig_assert_save_locks() - what the vGIC holds around both saves
+ * @kvm: the VM
+ * @vcpu: the vCPU an LPI targets, whose mutex alone is checked, or NULL
+ *	to check every vCPU's
+ *
+ * The hooks rely on kvm->lock, config_lock and every vcpu->mutex. Checking
+ * a vCPU's mutex scans the locks the task holds, every vcpu->mutex among
+ * them, so a hook called for each LPI checks its target's only, and the
+ * hooks called once a save check them all: the whole walk for each of
+ * 1024 forwarded ITEs made a 16-vCPU ITS save 2.5 times slower on the
+ * lockdep kernel of the bed.
  */
-static void vlpi_mig_assert_save_locks(struct kvm *kvm)
+void vlpi_mig_assert_save_locks(struct kvm *kvm, struct kvm_vcpu *vcpu)
 {
-	struct kvm_vcpu *vcpu;
 	unsigned long i;
 
 	lockdep_assert_held(&kvm->lock);
 	lockdep_assert_held(&kvm->arch.config_lock);
-	if (IS_ENABLED(CONFIG_LOCKDEP))
-		kvm_for_each_vcpu(i, vcpu, kvm)
-			lockdep_assert_held(&vcpu->mutex);
+	if (!IS_ENABLED(CONFIG_LOCKDEP))
+		return;
+	if (vcpu) {
+		lockdep_assert_held(&vcpu->mutex);
+		return;
+	}
+	kvm_for_each_vcpu(i, vcpu, kvm)
+		lockdep_assert_held(&vcpu->mutex);
 }
 
 int vlpi_mig_save_begin(struct kvm *kvm)
 {
 	struct vlpi_mig_vm *vm;
 
-	vlpi_mig_assert_save_locks(kvm);
+	vlpi_mig_assert_save_locks(kvm, NULL);
 	if (!kvm->arch.vgic.its_vm.nr_vpes)
 		return 0;
 
@@ -164,7 +177,7 @@ void vlpi_mig_save_end(struct kvm *kvm)
 	/* save_begin() created it, and it lives as long as the VM */
 	struct vlpi_mig_vm *vm = vlpi_mig_vm_find(kvm);
 
-	vlpi_mig_assert_save_locks(kvm);
+	vlpi_mig_assert_save_locks(kvm, NULL);
 	if (WARN_ON_ONCE(!vm))
 		return;
 	if (vm->save_opened) {
@@ -251,7 +264,7 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	gpa_t gpa;
 	int ret;
 
-	vlpi_mig_assert_save_locks(kvm);
+	vlpi_mig_assert_save_locks(kvm, vcpu);
 	/* save_begin() created it, and it lives as long as the VM */
 	vm = vlpi_mig_vm_find(kvm);
 	if (WARN_ON_ONCE(!vm))
@@ -307,7 +320,7 @@ int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 {
 	struct vlpi_mig_vm *vm;
 
-	vlpi_mig_assert_save_locks(kvm);
+	vlpi_mig_assert_save_locks(kvm, READ_ONCE(irq->target_vcpu));
 	vm = vlpi_mig_vm_get(kvm);
 
 	if (IS_ERR(vm))

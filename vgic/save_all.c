@@ -250,6 +250,7 @@ int vlpi_mig_save_lpis(struct kvm *kvm)
 	int ret = 0;
 	u8 *buf;
 
+	vlpi_mig_assert_save_locks(kvm, NULL);
 	/* save_begin() created it, and it lives as long as the VM */
 	vm = vlpi_mig_vm_find(kvm);
 	if (WARN_ON_ONCE(!vm) || !vlpi_mig_tables_ready(kvm))

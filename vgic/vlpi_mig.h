@@ -20,6 +20,7 @@
 struct dentry;
 struct kvm;
 struct kvm_device;
+struct kvm_vcpu;
 struct kvm_device_attr;
 struct seq_file;
 struct vgic_irq;
@@ -149,6 +150,7 @@ bool vlpi_mig_state_readable(enum vlpi_mig_vpt_mode mode);
 enum vlpi_mig_action vlpi_mig_save_action(enum vlpi_mig_vpt_mode mode,
 					  u64 policy);
 u8 vlpi_mig_pend_byte(u8 val, u8 bit, bool pending);
+void vlpi_mig_assert_save_locks(struct kvm *kvm, struct kvm_vcpu *vcpu);
 int vlpi_mig_save_begin(struct kvm *kvm);
 void vlpi_mig_save_open(struct kvm *kvm, struct vlpi_mig_vm *vm);
 bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
