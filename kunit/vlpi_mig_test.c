@@ -416,21 +416,34 @@ static void read_one_needs_declared_coherent(struct kunit *test)
 	}
 }
 
+/*
+ * vlpi_mig_vpt_read_one() on @vpe, then, on the same CPU with the vPE not
+ * resident, the ITS's reader, which only a window left open could answer
+ */
+static int read_one_then_reader(struct its_vpe *vpe, bool *pending,
+				int *after)
+{
+	unsigned long flags;
+	int ret;
+
+	local_irq_save(flags);
+	ret = vlpi_mig_vpt_read_one(VLPI_MIG_VPT_DECLARED, vpe, -1, pending);
+	vpe->resident = false;
+	*after = vlpi_mig_get_pending(vpe, 8192, pending);
+	local_irq_restore(flags);
+	return ret;
+}
+
 /* ...and a vPE that is not resident, where no vCPU can take the vLPI */
 static void read_one_refuses_resident_vpe(struct kunit *test)
 {
 	struct its_vpe *vpe = fake_vpe(test);
 	bool pending = true;
-	unsigned long flags;
 	int ret, after;
 
 	vpe->resident = true;
-	local_irq_save(flags);
-	ret = vlpi_mig_vpt_read_one(VLPI_MIG_VPT_DECLARED, vpe, -1, &pending);
-	/* Nor did it leave this CPU's window open, resident or not */
-	vpe->resident = false;
-	after = vlpi_mig_get_pending(vpe, 8192, &pending);
-	local_irq_restore(flags);
+	/* Nor may it leave this CPU's window open, resident or not */
+	ret = read_one_then_reader(vpe, &pending, &after);
 	KUNIT_EXPECT_EQ(test, ret, -EBUSY);
 	KUNIT_EXPECT_EQ(test, after, -EACCES);
 	KUNIT_EXPECT_TRUE(test, pending);
@@ -441,15 +454,11 @@ static void read_one_closes_its_window(struct kunit *test)
 {
 	struct its_vpe *vpe = fake_vpe(test);
 	bool pending = true;
-	unsigned long flags;
 	int ret, after;
 
 	set_vpt_bit(vpe, 8192);
-	local_irq_save(flags);
 	/* No such host IRQ: the ITS's reader is never reached */
-	ret = vlpi_mig_vpt_read_one(VLPI_MIG_VPT_DECLARED, vpe, -1, &pending);
-	after = vlpi_mig_get_pending(vpe, 8192, &pending);
-	local_irq_restore(flags);
+	ret = read_one_then_reader(vpe, &pending, &after);
 	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
 	KUNIT_EXPECT_EQ(test, after, -EACCES);
 	KUNIT_EXPECT_TRUE(test, pending);

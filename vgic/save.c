@@ -156,7 +156,7 @@ void vlpi_mig_save_open(struct kvm *kvm, struct vlpi_mig_vm *vm)
 	int ret;
 
 	might_sleep();
-	if (vm->save_opened || vm->save_action != VLPI_MIG_READ)
+	if (!vlpi_mig_save_wants_window(vm))
 		return;
 
 	vm->save_opened = true;
@@ -185,7 +185,6 @@ void vlpi_mig_save_end(struct kvm *kvm)
 		if (vm->save_unmapped)
 			atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
 				     &vm->stats.vpe_maps);
-		vm->save_opened = false;
 	}
 	if (vm->save_unreadable)
 		pr_warn_ratelimited("VM %d: %u forwarded vLPI(s) unreadable (LPI %u first), saved as upstream saves them: a pending one is lost (VPT access: %s)\n",

@@ -124,8 +124,8 @@ static bool vlpi_mig_tables_ready(struct kvm *kvm)
 	struct kvm_vcpu *vcpu;
 	bool ready = true;
 	unsigned long i;
-	gfn_t gfn, end;
-	gpa_t gpa;
+	gpa_t first, last;
+	gfn_t gfn;
 	int idx;
 	u8 bit;
 
@@ -133,18 +133,17 @@ static bool vlpi_mig_tables_ready(struct kvm *kvm)
 	kvm_for_each_vcpu(i, vcpu, kvm) {
 		u64 pendbaser = vcpu->arch.vgic_cpu.pendbaser;
 
-		/* The last LPI locates the table's end, checked in range */
-		if (!vgic_lpis_enabled(vcpu) ||
-		    vlpi_mig_pendtable_locate(pendbaser,
-					      BIT(VLPI_MIG_VITS_IDBITS) - 1,
-					      VLPI_MIG_VITS_IDBITS, &gpa, &bit)) {
-			ready = false;
-			break;
-		}
-		gfn = gpa_to_gfn(GICR_PENDBASER_ADDRESS(pendbaser) +
-				 VLPI_MIG_MAP_START);
-		end = gpa_to_gfn(gpa);
-		for (; ready && gfn <= end; gfn++)
+		/* The first and last LPIs locate the table, checked in range */
+		ready = vgic_lpis_enabled(vcpu) &&
+			!vlpi_mig_pendtable_locate(pendbaser, VLPI_MIG_LPI_BASE,
+						   VLPI_MIG_VITS_IDBITS,
+						   &first, &bit) &&
+			!vlpi_mig_pendtable_locate(pendbaser,
+						   BIT(VLPI_MIG_VITS_IDBITS) - 1,
+						   VLPI_MIG_VITS_IDBITS,
+						   &last, &bit);
+		for (gfn = gpa_to_gfn(first); ready && gfn <= gpa_to_gfn(last);
+		     gfn++)
 			ready = kvm_is_visible_gfn(kvm, gfn);
 		if (!ready)
 			break;
@@ -172,8 +171,7 @@ static void vlpi_mig_gather(struct kvm *kvm, struct vlpi_mig_vm *vm,
 	xas_for_each(&xas, irq, ULONG_MAX) {
 		if (xas_retry(&xas, irq))
 			continue;
-		if (READ_ONCE(irq->hw) && !vm->save_opened &&
-		    vm->save_action == VLPI_MIG_READ) {
+		if (READ_ONCE(irq->hw) && vlpi_mig_save_wants_window(vm)) {
 			/* The walk resumes after idx, which is looked up again */
 			idx = xas.xa_index;
 			xas_pause(&xas);
@@ -210,17 +208,22 @@ static int vlpi_mig_save_table(struct kvm *kvm, struct vlpi_mig_vm *vm,
 			       struct kvm_vcpu *vcpu,
 			       const struct vlpi_mig_rdist_map *map, u8 *buf)
 {
+	u32 intid = VLPI_MIG_LPI_BASE + map->first * BITS_PER_BYTE;
 	struct vgic_dist *dist = &kvm->arch.vgic;
 	size_t len, first = 0, n;
 	gpa_t gpa;
 	int ret;
+	u8 bit;
 
 	if (map->last < map->first)
 		return 0;
 
 	len = map->last - map->first + 1;
-	gpa = GICR_PENDBASER_ADDRESS(vcpu->arch.vgic_cpu.pendbaser) +
-	      VLPI_MIG_MAP_START + map->first;
+	ret = vlpi_mig_pendtable_locate(vcpu->arch.vgic_cpu.pendbaser, intid,
+					VLPI_MIG_VITS_IDBITS, &gpa, &bit);
+	/* vlpi_mig_tables_ready() located the whole table */
+	if (WARN_ON_ONCE(ret))
+		return -EFAULT;
 	ret = kvm_read_guest_lock(kvm, gpa, buf, len);
 	if (!ret) {
 		n = vlpi_mig_merge_range(buf, map, len, &first);

@@ -124,6 +124,15 @@ struct vlpi_mig_vm {
 	struct rcu_head rcu;
 };
 
+/*
+ * Whether the save in progress must still open the VPT window before it
+ * reads a forwarded vLPI (vlpi_mig_save_open())
+ */
+static inline bool vlpi_mig_save_wants_window(const struct vlpi_mig_vm *vm)
+{
+	return !vm->save_opened && vm->save_action == VLPI_MIG_READ;
+}
+
 /* vm.c */
 void vlpi_mig_vm_fault_init(struct dentry *parent);
 struct vlpi_mig_vm *vlpi_mig_vm_find(struct kvm *kvm);

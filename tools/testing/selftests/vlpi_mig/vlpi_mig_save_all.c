@@ -209,8 +209,9 @@ int main(int argc, char *argv[])
 				 (unsigned long)st2.unreadable);
 	}
 
+	/* The VM first, then the devices */
+	vlpi_vm_free(v);
 	for (i = 0; i < NR_EDUS; i++)
 		edu_close(&edus[i]);
-	vlpi_vm_free(v);
 	ksft_finished();
 }
