@@ -59,6 +59,7 @@
 #include <kvm/arm_vgic.h>
 #include <kvm/arm_vgic_mig.h>
 
+#include "../vgic/seam.h"
 #include "vpt.h"
 
 /* The save's window, the only one the ITS's reader consults */
@@ -215,12 +216,12 @@ int vlpi_mig_vpt_open(struct kvm *kvm, bool *unmapped)
 
 	*unmapped = !should_fail(&vlpi_mig_fail_vpt_window, 1);
 	if (*unmapped)
-		vgic_mig_unmap_vpes(kvm);
+		vlpi_mig_seam.vgic_mig_unmap_vpes(kvm);
 
 	for (i = 0; i < its_vm->nr_vpes; i++) {
 		struct its_vpe *vpe = its_vm->vpes[i];
 
-		its_vpe_sync_vpt(vpe);
+		vlpi_mig_seam.its_vpe_sync_vpt(vpe);
 		ret = vlpi_mig_window_mark(&vlpi_mig_window, vpe);
 		if (ret) {
 			vlpi_mig_vpt_close(kvm, *unmapped);
@@ -245,7 +246,7 @@ void vlpi_mig_vpt_close(struct kvm *kvm, bool unmapped)
 	for (i = 0; i < its_vm->nr_vpes; i++)
 		vlpi_mig_window_unmark(&vlpi_mig_window, its_vm->vpes[i]);
 	if (unmapped)
-		vgic_mig_map_vpes(kvm);
+		vlpi_mig_seam.vgic_mig_map_vpes(kvm);
 }
 
 /**
@@ -274,7 +275,7 @@ int vlpi_mig_vpt_read_one(enum vlpi_mig_vpt_mode mode, struct its_vpe *vpe,
 	if (READ_ONCE(vpe->resident))
 		return -EBUSY;
 
-	its_vpe_sync_vpt(vpe);
+	vlpi_mig_seam.its_vpe_sync_vpt(vpe);
 	__this_cpu_write(vlpi_mig_reading_vpe, vpe);
 	ret = irq_get_irqchip_state(host_irq, IRQCHIP_STATE_PENDING, pending);
 	__this_cpu_write(vlpi_mig_reading_vpe, NULL);
@@ -288,10 +289,10 @@ EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_vpt_read_one);
 
 int vlpi_mig_state_register(void)
 {
-	return its_register_vlpi_state_ops(&vlpi_mig_state_ops);
+	return vlpi_mig_seam.its_register_vlpi_state_ops(&vlpi_mig_state_ops);
 }
 
 void vlpi_mig_state_unregister(void)
 {
-	its_unregister_vlpi_state_ops(&vlpi_mig_state_ops);
+	vlpi_mig_seam.its_unregister_vlpi_state_ops(&vlpi_mig_state_ops);
 }

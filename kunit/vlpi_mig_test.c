@@ -728,8 +728,102 @@ static struct kunit_suite policy_suite = {
 	.test_cases = policy_cases,
 };
 
+/*
+ * The module's load-time lookup of the enabling series, against the
+ * running kernel's symbol table: a name no kernel exports stands for a
+ * series that is absent, a version one past this kernel's for another.
+ */
+#define TEST_SEAM_SYM(member, name) \
+	{ name, offsetof(struct vlpi_mig_seam, member) }
+
+static const struct vlpi_mig_seam_sym seam_real[] = {
+	TEST_SEAM_SYM(vgic_mig_seam_version, "vgic_mig_seam_version"),
+	TEST_SEAM_SYM(vgic_mig_register, "vgic_mig_register"),
+};
+
+static const struct vlpi_mig_seam_sym seam_absent[] = {
+	TEST_SEAM_SYM(vgic_mig_seam_version, "vlpi_mig_test_no_such_seam_version"),
+	TEST_SEAM_SYM(vgic_mig_register, "vgic_mig_register"),
+};
+
+static const struct vlpi_mig_seam_sym seam_incomplete[] = {
+	TEST_SEAM_SYM(vgic_mig_seam_version, "vgic_mig_seam_version"),
+	TEST_SEAM_SYM(vgic_mig_register, "vlpi_mig_test_no_such_register"),
+};
+
+static void seam_finds_this_kernels_series(struct kunit *test)
+{
+	struct vlpi_mig_seam seam = {};
+	struct vlpi_mig_seam_res res = {};
+
+	KUNIT_ASSERT_EQ(test, vlpi_mig_seam_lookup(seam_real, 2,
+						   VLPI_MIG_SEAM_VERSION,
+						   &seam, &res), 0);
+	KUNIT_EXPECT_EQ(test, *seam.vgic_mig_seam_version, VLPI_MIG_SEAM_VERSION);
+	/* The module found the same at its own load */
+	KUNIT_EXPECT_PTR_EQ(test, seam.vgic_mig_seam_version, vlpi_mig_seam.vgic_mig_seam_version);
+	KUNIT_EXPECT_PTR_EQ(test, seam.vgic_mig_register, vlpi_mig_seam.vgic_mig_register);
+	KUNIT_EXPECT_NULL(test, res.missing);
+	__symbol_put("vgic_mig_register");
+	__symbol_put("vgic_mig_seam_version");
+}
+
+static void seam_absent_names_the_series(struct kunit *test)
+{
+	struct vlpi_mig_seam seam = {};
+	struct vlpi_mig_seam_res res = {};
+
+	KUNIT_EXPECT_EQ(test, vlpi_mig_seam_lookup(seam_absent, 2,
+						   VLPI_MIG_SEAM_VERSION,
+						   &seam, &res), -ENOENT);
+	KUNIT_EXPECT_PTR_EQ(test, res.missing, seam_absent[0].name);
+	/* Nothing past the version was looked up */
+	KUNIT_EXPECT_NULL(test, seam.vgic_mig_seam_version);
+	KUNIT_EXPECT_NULL(test, seam.vgic_mig_register);
+}
+
+static void seam_other_version_is_refused(struct kunit *test)
+{
+	struct vlpi_mig_seam seam = {};
+	struct vlpi_mig_seam_res res = {};
+
+	KUNIT_EXPECT_EQ(test, vlpi_mig_seam_lookup(seam_real, 2,
+						   VLPI_MIG_SEAM_VERSION + 1,
+						   &seam, &res), -ENOEXEC);
+	KUNIT_EXPECT_EQ(test, res.have, VLPI_MIG_SEAM_VERSION);
+	KUNIT_EXPECT_NULL(test, res.missing);
+	KUNIT_EXPECT_NULL(test, seam.vgic_mig_seam_version);
+	KUNIT_EXPECT_NULL(test, seam.vgic_mig_register);
+}
+
+static void seam_incomplete_names_the_symbol(struct kunit *test)
+{
+	struct vlpi_mig_seam seam = {};
+	struct vlpi_mig_seam_res res = {};
+
+	KUNIT_EXPECT_EQ(test, vlpi_mig_seam_lookup(seam_incomplete, 2,
+						   VLPI_MIG_SEAM_VERSION,
+						   &seam, &res), -ENOENT);
+	KUNIT_EXPECT_PTR_EQ(test, res.missing, seam_incomplete[1].name);
+	/* The version found first was put back */
+	KUNIT_EXPECT_NULL(test, seam.vgic_mig_seam_version);
+}
+
+static struct kunit_case seam_cases[] = {
+	KUNIT_CASE(seam_finds_this_kernels_series),
+	KUNIT_CASE(seam_absent_names_the_series),
+	KUNIT_CASE(seam_other_version_is_refused),
+	KUNIT_CASE(seam_incomplete_names_the_symbol),
+	{}
+};
+
+static struct kunit_suite seam_suite = {
+	.name = "vlpi_mig_seam",
+	.test_cases = seam_cases,
+};
+
 kunit_test_suites(&pendtable_suite, &vpt_suite, &caps_suite, &window_suite,
-		  &save_suite, &policy_suite);
+		  &save_suite, &policy_suite, &seam_suite);
 
 MODULE_DESCRIPTION("KUnit tests for vlpi_mig");
 MODULE_LICENSE("GPL");

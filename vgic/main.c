@@ -3,7 +3,7 @@
  * vlpi-mig: migrate the pending state of directly injected vLPIs.
  *
  * Module load and unload. The module plugs into the vGIC through the
- * single ops table of <kvm/arm_vgic_mig.h>; see
+ * single ops table of <kvm/arm_vgic_mig.h>, found at load (seam.c); see
  * Documentation/vlpi-mig/design.rst.
  *
  * Locking order (outermost first), in addition to the vGIC's own
@@ -87,7 +87,7 @@ static void vlpi_mig_probe_host(void)
 {
 	struct vlpi_mig_host *host = &vlpi_mig_host;
 
-	vgic_mig_get_host_info(&host->info);
+	vlpi_mig_seam.vgic_mig_get_host_info(&host->info);
 	host->vpt_mode = vlpi_mig_vpt_mode(&host->info, vpt_coherent);
 	host->caps = vlpi_mig_caps(&host->info, host->vpt_mode);
 
@@ -102,20 +102,24 @@ static int __init vlpi_mig_init(void)
 	const struct vlpi_mig_host *host = &vlpi_mig_host;
 	int ret;
 
+	ret = vlpi_mig_seam_get();
+	if (ret)
+		return ret;
+
 	vlpi_mig_probe_host();
 
 	ret = vlpi_mig_state_register();
 	if (ret) {
 		pr_err("cannot register as the ITS's vLPI state reader: %d\n",
 		       ret);
-		return ret;
+		goto put_seam;
 	}
 
-	ret = vgic_mig_register(&vlpi_mig_ops);
+	ret = vlpi_mig_seam.vgic_mig_register(&vlpi_mig_ops);
 	if (ret) {
 		pr_err("cannot register with the vGIC: %d\n", ret);
 		vlpi_mig_state_unregister();
-		return ret;
+		goto put_seam;
 	}
 
 	vlpi_mig_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
@@ -133,14 +137,19 @@ static int __init vlpi_mig_init(void)
 		host->info.has_gicv4 ? "on" : "off",
 		vlpi_mig_vpt_mode_name(host->vpt_mode), host->caps);
 	return 0;
+
+put_seam:
+	vlpi_mig_seam_put();
+	return ret;
 }
 
 static void __exit vlpi_mig_exit(void)
 {
 	debugfs_remove(vlpi_mig_debugfs);
-	vgic_mig_unregister(&vlpi_mig_ops);
+	vlpi_mig_seam.vgic_mig_unregister(&vlpi_mig_ops);
 	vlpi_mig_state_unregister();
 	vlpi_mig_vm_free_all();
+	vlpi_mig_seam_put();
 	pr_info("unloaded\n");
 }
 

@@ -278,7 +278,7 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	 * anything. Decide it as the vGIC does.
 	 */
 	ret = -ENOENT;
-	if (vcpu && vgic_lpis_enabled(vcpu))
+	if (vcpu && vlpi_mig_seam.vgic_lpis_enabled(vcpu))
 		ret = vlpi_mig_pendtable_locate(vcpu->arch.vgic_cpu.pendbaser,
 						irq->intid, VLPI_MIG_VITS_IDBITS,
 						&gpa, &bit);

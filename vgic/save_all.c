@@ -134,7 +134,7 @@ static bool vlpi_mig_tables_ready(struct kvm *kvm)
 		u64 pendbaser = vcpu->arch.vgic_cpu.pendbaser;
 
 		/* The first and last LPIs locate the table, checked in range */
-		ready = vgic_lpis_enabled(vcpu) &&
+		ready = vlpi_mig_seam.vgic_lpis_enabled(vcpu) &&
 			!vlpi_mig_pendtable_locate(pendbaser, VLPI_MIG_LPI_BASE,
 						   VLPI_MIG_VITS_IDBITS,
 						   &first, &bit) &&

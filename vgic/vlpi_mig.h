@@ -10,8 +10,7 @@
 #include <linux/rcupdate.h>
 #include <linux/types.h>
 
-#include <kvm/arm_vgic_mig.h>
-
+#include "seam.h"
 #include "../irqchip/vpt.h"
 
 /* The first LPI; INTIDs below it have no bit of their own to migrate */
