@@ -7,14 +7,26 @@
 #   make demo-qemu  the same job with an unmodified QEMU as the VMM
 #   make check      every test: lint, KUnit, selftests, upstream baseline
 #   make bench      module against upstream, timed: a table, a plot, two lines
+#   make deb        the kernel, its headers and the module (DKMS) as .debs
+#   make install    the module into $(DESTDIR)/lib/modules/<release>/updates
+#   make install-uapi  the VMM's header into $(DESTDIR)$(includedir)/vlpi-mig
+#   make uninstall  both removed again
+#   make dkms-build a DKMS build of the module against $(KDIR)
+#   make docs       Documentation/vlpi-mig as HTML, with Sphinx
+#   make lint       the static checks make check runs
 
 KSRC	?= $(CURDIR)/build/linux-6.12
 KDIR	?= $(CURDIR)/build/kernel
 CROSS	:= aarch64-linux-gnu-
 KMAKE	:= $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=arm64 CROSS_COMPILE=$(CROSS)
 
+prefix		?= /usr/local
+includedir	?= $(prefix)/include
+KRELEASE	= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+
 .PHONY: all deps headers kernel module selftests edu-driver qemu-userspace check \
-	demo demo-qemu bench bench-deps clean distclean
+	demo demo-qemu bench bench-deps deb install install-uapi uninstall \
+	dkms-build docs lint clean distclean
 
 EDU	:= $(CURDIR)/tools/testing/selftests/vlpi_mig/edu_vfio_pci
 
@@ -31,7 +43,14 @@ headers: deps
 kernel: headers
 	@scripts/build-kernel.sh
 
-module: kernel
+# Against the bed's kernel, built first; or against KDIR=<a kernel tree
+# with the series>, as is
+ifeq ($(KDIR),$(CURDIR)/build/kernel)
+module install dkms-build: kernel
+install-uapi: headers
+endif
+
+module:
 	+$(KMAKE) CC="ccache $(CROSS)gcc" W=1 modules
 
 selftests: headers
@@ -70,6 +89,43 @@ bench-deps: deps
 # then the save's speedup and unforward's cost against upstream
 bench: bench-deps module selftests
 	@scripts/bench.sh
+
+# The kernel with the series, its headers, and vlpi-mig-dkms, as packages
+# an arm64 Debian host installs with dpkg -i; not part of check
+deb: module
+	@scripts/deps.sh deb
+	@scripts/deb.sh
+
+# Into $(DESTDIR)/lib/modules/$(KRELEASE)/updates, then depmod; built
+# against $(KDIR), so for the kernel built there (make deb's, or the bed's)
+install: module
+	+$(KMAKE) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates modules_install
+
+# The header a VMM includes, as the kernel installs its UAPI headers
+install-uapi:
+	@mkdir -p $(DESTDIR)$(includedir)/vlpi-mig
+	@cd $(KDIR) && $(KSRC)/scripts/headers_install.sh $(CURDIR)/uapi/vlpi_mig.h \
+		$(DESTDIR)$(includedir)/vlpi-mig/vlpi_mig.h
+	@echo "  INSTALL $(DESTDIR)$(includedir)/vlpi-mig/vlpi_mig.h"
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KRELEASE)/updates/vlpi_mig.ko \
+		$(DESTDIR)/lib/modules/$(KRELEASE)/updates/vlpi_mig_kunit.ko
+	rm -f $(DESTDIR)$(includedir)/vlpi-mig/vlpi_mig.h
+	-rmdir $(DESTDIR)$(includedir)/vlpi-mig 2>/dev/null
+	-[ ! -f $(KDIR)/System.map ] || /sbin/depmod -b $(or $(DESTDIR),/) $(KRELEASE)
+
+# A DKMS build in a tree of its own under build/dkms (the host's
+# /var/lib/dkms is left alone), against the kernel in $(KDIR)
+dkms-build:
+	@scripts/dkms.sh build $(KDIR)
+
+docs:
+	@scripts/docs.sh
+
+# The static checks make check runs (scripts/lint.sh), on their own
+lint: module
+	@scripts/lint.sh
 
 clean:
 	-$(KMAKE) clean

@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Static checks, as TAP on stdout: checkpatch --strict on the series and
-# on every source file, and W=1 + sparse builds of the module and of the
-# test-only edu_vfio_pci driver that must print no warning.
+# on every source file; kernel-doc -Wall on every source file with a
+# kernel-doc comment, and on the kernel files the series touches; W=1 +
+# sparse builds of the module and of the test-only edu_vfio_pci driver;
+# and Documentation/vlpi-mig built with Sphinx. None may print a warning.
+# Then: the module links none of the series' symbols (it finds them at
+# load, vgic/seam.c), and DKMS builds it against the bed's kernel.
 #
 # checkpatch's FILE_PATH_CHANGES ("does MAINTAINERS need updating?") is
 # ignored on the series: every file it adds is already covered by the
@@ -11,6 +15,11 @@
 # UNKNOWN_COMMIT_ID: the backports name upstream commits, which the tree
 # unpacked from linux-source-6.12 (no upstream history) cannot look up;
 # Documentation/vlpi-mig/upstream-fixes.rst lists them.
+#
+# kernel-doc also reads every kernel file the series changes (in
+# build/linux-6.12), and counts there only the warnings the series adds:
+# 6.12 has its own in some of them (vgic-its.c, vgic-init.c, kvm_main.c),
+# which the same file at the tree's "pristine" tag shows too.
 set -u
 # Debian's python3 (with python3-ply and python3-git, for spdxcheck), not one earlier in PATH
 export PATH=/usr/bin:/bin:$PATH
@@ -32,7 +41,7 @@ check() {
 }
 
 echo "TAP version 13"
-echo "1..4"
+echo "1..8"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -45,6 +54,33 @@ mapfile -t srcs < <(cd "$top" && git ls-files -co --exclude-standard \
 	$cp --no-tree -f "$top/$f"
 done) >"$tmp/files" 2>&1
 check "checkpatch --strict on ${#srcs[@]} source files" "$tmp/files"
+
+# kernel-doc -none parses the comments and prints only its warnings. The
+# series' files are checked in the tree, and as unpacked (pristine/): a
+# warning counts if it has more occurrences in the first, line numbers
+# aside.
+kd="$ksrc/scripts/kernel-doc -none -Wall"
+mapfile -t docd < <(cd "$top" && grep -lsF '/**' "${srcs[@]}")
+mapfile -t kfiles < <(sed -n 's|^+++ b/||p' "$top"/patches/*.patch |
+	grep -E '\.[ch]$' | sort -u)
+(cd "$top" && for f in "${docd[@]}"; do
+	$kd "$f"
+done
+cd "$ksrc" && for f in "${kfiles[@]}"; do
+	if [ ! -f "$f" ]; then
+		echo "error: the series changes $f, which the tree lacks"
+		continue
+	fi
+	$kd "$f" >"$tmp/kd.new" 2>&1
+	mkdir -p "$tmp/pristine/$(dirname "$f")"
+	git show "pristine:$f" >"$tmp/pristine/$f" 2>/dev/null ||
+		: >"$tmp/pristine/$f"
+	(cd "$tmp/pristine" && $kd "$f") >"$tmp/kd.old" 2>&1
+	awk 'function key(l) { sub(/:[0-9]+: /, ": ", l); return l }
+	     FILENAME == ARGV[1] { old[key($0)]++; next }
+	     old[key($0)]-- <= 0' "$tmp/kd.old" "$tmp/kd.new"
+done) >"$tmp/kdoc" 2>&1
+check "kernel-doc -Wall on ${#docd[@]} source files and the series' ${#kfiles[@]} kernel files" "$tmp/kdoc"
 
 # Compile (W=1) and check (sparse, C=2) every module source: in a copy of
 # the sources (build/lint), so that the modules make check boots with are
@@ -71,3 +107,27 @@ check "module builds with W=1 and sparse (C=2) without a warning" "$tmp/sparse"
 edu=tools/testing/selftests/vlpi_mig/edu_vfio_pci
 build_copy "$top/build/lint/edu" "$edu" "$edu" >"$tmp/edu"
 check "edu_vfio_pci builds with W=1 and sparse (C=2) without a warning" "$tmp/edu"
+
+# Into build/lint/docs, not make docs' build/docs; the warnings on stderr
+"$top/scripts/docs.sh" "$top/build/lint/docs" >/dev/null 2>"$tmp/docs" ||
+	[ -s "$tmp/docs" ] || echo "error: scripts/docs.sh failed" >"$tmp/docs"
+sed -i "s|$top/||" "$tmp/docs"
+check "Documentation builds with Sphinx without a warning" "$tmp/docs"
+
+# A symbol of the series linked directly would make the loader, not the
+# module, refuse a kernel without the series (vgic/seam.c)
+series_syms=$(sed -n 's/^+EXPORT_SYMBOL[A-Z_]*(\([a-z_0-9]*\).*/\1/p' "$top"/patches/*.patch | sort -u)
+if [ -f "$top/build/lint/mod/vlpi_mig.ko" ]; then
+	aarch64-linux-gnu-nm -u "$top/build/lint/mod/vlpi_mig.ko" | awk '{print $2}' |
+		grep -Fx -f <(echo "$series_syms") | sed 's/^/linked: /' >"$tmp/linked"
+else
+	echo "error: build/lint/mod/vlpi_mig.ko missing" >"$tmp/linked"
+fi
+check "vlpi_mig.ko links no symbol of the series ($(echo "$series_syms" | wc -l) exported)" "$tmp/linked"
+
+# DKMS, in a tree of its own under build/dkms
+"$top/scripts/dkms.sh" build "$top/build/kernel" >"$tmp/dkms.out" 2>&1 ||
+	{ echo "error: dkms build failed:"; tail -n 20 "$tmp/dkms.out"; } >"$tmp/dkms"
+touch "$tmp/dkms"
+check "dkms build against build/kernel" "$tmp/dkms"
+grep '^dkms: built' "$tmp/dkms.out" | sed "s|$top/||; s/^/# /"

@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# vlpi-mig and DKMS.
+#
+#   scripts/dkms.sh stage DIR   copy what DKMS builds from into DIR (as
+#                               /usr/src/vlpi-mig-<version> holds it)
+#   scripts/dkms.sh build KDIR [RELEASE]
+#                               dkms add and dkms build against the kernel
+#                               tree KDIR (sources or a headers package),
+#                               in a DKMS tree of its own under build/dkms:
+#                               the host's /var/lib/dkms is left alone
+#
+# On a host that is not arm64, the build cross-compiles: DKMS hands make
+# the environment, and kbuild takes ARCH and CROSS_COMPILE from it.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+
+stage() {
+	local dir=$1
+	mkdir -p "$dir"
+	(cd "$top" && git ls-files -co --exclude-standard dkms.conf Kbuild \
+		vgic irqchip uapi scripts/seam-check.sh |
+		grep -E '(dkms\.conf|Kbuild|\.[ch]|\.sh)$' |
+		xargs cp --parents -t "$dir")
+}
+
+case ${1:-} in
+stage)
+	stage "${2:?usage: dkms.sh stage DIR}"
+	;;
+build)
+	kdir=$(cd "${2:?usage: dkms.sh build KDIR [RELEASE]}" && pwd)
+	release=${3:-$(cat "$kdir/include/config/kernel.release")}
+	base=$top/build/dkms
+	rm -rf "$base"
+	mkdir -p "$base/tree" "$base/install"
+	stage "$base/src/vlpi-mig-$version"
+	if [ "$(uname -m)" != aarch64 ]; then
+		export ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+	fi
+	dk=(--dkmstree "$base/tree" --sourcetree "$base/src"
+	    --installtree "$base/install")
+	dkms add -m vlpi-mig -v "$version" "${dk[@]}" >/dev/null
+	dkms build -m vlpi-mig -v "$version" -k "$release" -a aarch64 \
+		--kernelsourcedir "$kdir" "${dk[@]}" || {
+		rc=$?
+		log=$base/tree/vlpi-mig/$version/build/make.log
+		[ ! -f "$log" ] || { echo "dkms: the end of $log:"; tail -n 5 "$log"; }
+		exit $rc
+	}
+	ko=$(find "$base/tree/vlpi-mig/$version/$release" -name 'vlpi_mig.ko*' | head -n 1)
+	echo "dkms: built $ko"
+	modinfo -F vermagic "$ko" | sed 's/^/dkms: vermagic: /'
+	;;
+*)
+	echo "usage: dkms.sh stage DIR | build KDIR [RELEASE]" >&2
+	exit 2
+	;;
+esac
