@@ -18,11 +18,15 @@
  *     vlpi_mig_vms_lock (mutex: per-VM state created or freed, a VM
  *         pinning the module, debugfs)
  *       vlpi_mig_vms.xa_lock (spinlock)
+ *       debugfs's own locks (a VM's directory created or removed;
+ *           removing it waits for a reader of its vlpis file)
  *     vlpi_mig_window.vpes.xa_lock (spinlock: the save's VPT window)
  *   irq_desc->lock of each vPE's doorbell, then the ITS driver's vPE
  *       and proxy locks (raw: the window's free_irq(), request_irq()
  *       and irq_set_affinity(), through the vGIC, as vgic_v4_load()
  *       takes them under vcpu->mutex)
+ * RCU read side (a VM's vlpis file, read with no lock of the module's)
+ *   vgic_irq->irq_lock (raw), to read each LPI's forwarding
  * kvm->irqfds.lock (spinlock, IRQs off: a GSI route change)
  *   vgic_irq->irq_lock (raw: the forward and unforward hooks, and the
  *       save's read of each vLPI; also taken under its->its_lock, by
@@ -31,8 +35,9 @@
  *       irq_desc->lock of the host IRQ (raw: irq_{get,set}_irqchip_state())
  *
  * The hooks called under irq_lock take no lock of the module's: per-VM
- * state is only looked up there (RCU), and the one-vPE VPT window is per
- * CPU.
+ * state is only looked up there (RCU), what they read is noted in its
+ * bitmaps with atomic bit operations, their trace events take no lock,
+ * and the one-vPE VPT window is per CPU.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -43,6 +48,9 @@
 
 #include "../uapi/vlpi_mig.h"
 #include "vlpi_mig.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
 static bool vpt_coherent;
 module_param(vpt_coherent, bool, 0444);
@@ -108,20 +116,7 @@ static int __init vlpi_mig_init(void)
 
 	vlpi_mig_probe_host();
 
-	ret = vlpi_mig_state_register();
-	if (ret) {
-		pr_err("cannot register as the ITS's vLPI state reader: %d\n",
-		       ret);
-		goto put_seam;
-	}
-
-	ret = vlpi_mig_seam.vgic_mig_register(&vlpi_mig_ops);
-	if (ret) {
-		pr_err("cannot register with the vGIC: %d\n", ret);
-		vlpi_mig_state_unregister();
-		goto put_seam;
-	}
-
+	/* Before any VM's state, whose directory goes in it */
 	vlpi_mig_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("vms", 0444, vlpi_mig_debugfs, NULL, &vms_fops);
 	debugfs_create_file("stats", 0444, vlpi_mig_debugfs, NULL,
@@ -130,6 +125,21 @@ static int __init vlpi_mig_init(void)
 			   &vlpi_mig_host.caps);
 	vlpi_mig_fault_init(vlpi_mig_debugfs);
 	vlpi_mig_vm_fault_init(vlpi_mig_debugfs);
+	vlpi_mig_vm_debugfs_init(vlpi_mig_debugfs);
+
+	ret = vlpi_mig_state_register();
+	if (ret) {
+		pr_err("cannot register as the ITS's vLPI state reader: %d\n",
+		       ret);
+		goto remove_debugfs;
+	}
+
+	ret = vlpi_mig_seam.vgic_mig_register(&vlpi_mig_ops);
+	if (ret) {
+		pr_err("cannot register with the vGIC: %d\n", ret);
+		vlpi_mig_state_unregister();
+		goto remove_debugfs;
+	}
 
 	pr_info("loaded: GIC %s, direct injection %s, VPT access: %s, caps %#llx\n",
 		!host->info.has_gicv4 ? "v3 or v4 unused" :
@@ -138,17 +148,19 @@ static int __init vlpi_mig_init(void)
 		vlpi_mig_vpt_mode_name(host->vpt_mode), host->caps);
 	return 0;
 
-put_seam:
+remove_debugfs:
+	debugfs_remove(vlpi_mig_debugfs);
 	vlpi_mig_seam_put();
 	return ret;
 }
 
+/* No hook runs once unregistered: then no VM's state is used */
 static void __exit vlpi_mig_exit(void)
 {
-	debugfs_remove(vlpi_mig_debugfs);
 	vlpi_mig_seam.vgic_mig_unregister(&vlpi_mig_ops);
 	vlpi_mig_state_unregister();
 	vlpi_mig_vm_free_all();
+	debugfs_remove(vlpi_mig_debugfs);
 	vlpi_mig_seam_put();
 	pr_info("unloaded\n");
 }

@@ -46,6 +46,7 @@
 
 #include "../uapi/vlpi_mig.h"
 #include "vlpi_mig.h"
+#include "trace.h"
 
 /* Whether a list register may hold @irq; irq_lock held */
 static bool vlpi_mig_in_list_register(struct vgic_irq *irq)
@@ -53,6 +54,29 @@ static bool vlpi_mig_in_list_register(struct vgic_irq *irq)
 	struct kvm_vcpu *vcpu = irq->vcpu;
 
 	return vcpu && READ_ONCE(vcpu->cpu) != -1;
+}
+
+/* The LPI's target vCPU, for trace events; irq_lock held */
+static int vlpi_mig_vcpu_id(struct vgic_irq *irq)
+{
+	return irq->target_vcpu ? irq->target_vcpu->vcpu_id : -1;
+}
+
+static void vlpi_mig_trace_restore(struct kvm *kvm, struct vlpi_mig_vm *vm,
+				   struct vgic_irq *irq, int ret)
+{
+	trace_vlpi_mig_restore(kvm->userspace_pid, vlpi_mig_vm_id(vm),
+			       vlpi_mig_vcpu_id(irq), irq->intid,
+			       irq->host_irq, 1, ret);
+}
+
+static void vlpi_mig_trace_unforward(struct kvm *kvm, struct vlpi_mig_vm *vm,
+				     struct vgic_irq *irq, int pending,
+				     int ret)
+{
+	trace_vlpi_mig_unforward(kvm->userspace_pid, vlpi_mig_vm_id(vm),
+				 vlpi_mig_vcpu_id(irq), irq->intid,
+				 irq->host_irq, pending, ret);
 }
 
 int vlpi_mig_forward(struct kvm *kvm, struct vgic_irq *irq)
@@ -67,6 +91,7 @@ int vlpi_mig_forward(struct kvm *kvm, struct vgic_irq *irq)
 		return -ENOIOCTLCMD;
 
 	if (vlpi_mig_in_list_register(irq)) {
+		vlpi_mig_trace_restore(kvm, vm, irq, -EBUSY);
 		if (vm)
 			atomic64_inc(&vm->stats.restore_busy);
 		pr_info_ratelimited("VM %d: vLPI %u forwarded while its vCPU runs: the vGIC moves its pending state\n",
@@ -75,6 +100,7 @@ int vlpi_mig_forward(struct kvm *kvm, struct vgic_irq *irq)
 	}
 
 	ret = irq_set_irqchip_state(irq->host_irq, IRQCHIP_STATE_PENDING, true);
+	vlpi_mig_trace_restore(kvm, vm, irq, ret);
 	if (ret) {
 		pr_err_ratelimited("VM %d: vLPI %u (host IRQ %d): pending state not moved to the ITS: %d\n",
 				   kvm->userspace_pid, irq->intid,
@@ -98,12 +124,15 @@ bool vlpi_mig_unforward(struct kvm *kvm, struct vgic_irq *irq)
 	lockdep_assert_held(&irq->irq_lock);
 
 	if (vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
-				 vlpi_mig_vm_policy(vm)) != VLPI_MIG_READ)
+				 vlpi_mig_vm_policy(vm)) != VLPI_MIG_READ) {
+		vlpi_mig_trace_unforward(kvm, vm, irq, -1, -EOPNOTSUPP);
 		return false;
+	}
 
 	vpe = &irq->target_vcpu->arch.vgic_cpu.vgic_v3.its_vpe;
 	ret = vlpi_mig_vpt_read_one(vlpi_mig_host.vpt_mode, vpe,
 				    irq->host_irq, &pending);
+	vlpi_mig_trace_unforward(kvm, vm, irq, ret ? -1 : pending, ret);
 	if (ret == -EBUSY) {
 		if (vm)
 			atomic64_inc(&vm->stats.unforward_running);
@@ -116,6 +145,7 @@ bool vlpi_mig_unforward(struct kvm *kvm, struct vgic_irq *irq)
 		return false;
 	}
 
+	vlpi_mig_vm_seen(vm, irq->intid, pending);
 	if (pending && vm)
 		atomic64_inc(&vm->stats.kept);
 	return pending;

@@ -37,6 +37,7 @@
 
 #include "../uapi/vlpi_mig.h"
 #include "vlpi_mig.h"
+#include "trace.h"
 
 /**
  * vlpi_mig_state_readable() - whether vLPI state can be read in a mode
@@ -226,22 +227,28 @@ bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
 {
 	unsigned long flags;
 	bool pending = false;
-	int host_irq;
+	int host_irq, vcpu;
 	int ret = 0;
 
 	raw_spin_lock_irqsave(&irq->irq_lock, flags);
-	host_irq = irq->host_irq;
-	if (irq->hw && vm->save_action == VLPI_MIG_READ)
+	host_irq = irq->hw ? irq->host_irq : -1;
+	vcpu = irq->target_vcpu ? irq->target_vcpu->vcpu_id : -1;
+	if (irq->hw && vm->save_action == VLPI_MIG_READ) {
 		ret = irq_get_irqchip_state(host_irq, IRQCHIP_STATE_PENDING,
 					    &pending);
-	else if (irq->hw && vm->save_action == VLPI_MIG_ALL_PENDING)
+		if (!ret)
+			vlpi_mig_vm_seen(vm, irq->intid, pending);
+	} else if (irq->hw && vm->save_action == VLPI_MIG_ALL_PENDING) {
 		pending = true;
-	else if (irq->hw)
+	} else if (irq->hw) {
 		ret = -EACCES;
+	}
 	/* A latch set before forwarding was set up is pending too */
 	pending |= irq->pending_latch;
 	raw_spin_unlock_irqrestore(&irq->irq_lock, flags);
 
+	trace_vlpi_mig_save(kvm->userspace_pid, vm->id, vcpu, irq->intid,
+			    host_irq, pending, ret);
 	if (ret) {
 		atomic64_inc(&vm->stats.unreadable);
 		if (!vm->save_unreadable++)
@@ -282,6 +289,10 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 		ret = vlpi_mig_pendtable_locate(vcpu->arch.vgic_cpu.pendbaser,
 						irq->intid, VLPI_MIG_VITS_IDBITS,
 						&gpa, &bit);
+	if (ret)
+		trace_vlpi_mig_skip(kvm->userspace_pid, vm->id,
+				    vcpu ? vcpu->vcpu_id : -1, irq->intid,
+				    READ_ONCE(irq->host_irq), pending, ret);
 	if (ret == -ENOENT) {
 		/* No pending table to write to: never guess one */
 		atomic64_inc(&vm->stats.skipped);
@@ -301,6 +312,9 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	/* Skipped and counted; the save reports -EFAULT once done, as upstream */
 	ret = kvm_read_guest_lock(kvm, gpa, &val, 1);
 	if (ret) {
+		trace_vlpi_mig_skip(kvm->userspace_pid, vm->id, vcpu->vcpu_id,
+				    irq->intid, READ_ONCE(irq->host_irq),
+				    pending, -EFAULT);
 		atomic64_inc(&vm->stats.skipped);
 		pr_err_ratelimited("VM %d: vLPI %u not saved: its pending table byte at %pa is not guest RAM\n",
 				   kvm->userspace_pid, irq->intid, &gpa);
@@ -317,6 +331,7 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 
 int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 {
+	struct kvm_vcpu *vcpu;
 	struct vlpi_mig_vm *vm;
 
 	vlpi_mig_assert_save_locks(kvm, READ_ONCE(irq->target_vcpu));
@@ -331,6 +346,10 @@ int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	case VLPI_MIG_ALL_PENDING:
 		return 0;
 	case VLPI_MIG_REFUSE:
+		vcpu = READ_ONCE(irq->target_vcpu);
+		trace_vlpi_mig_refuse(kvm->userspace_pid, vm->id,
+				      vcpu ? vcpu->vcpu_id : -1, irq->intid,
+				      READ_ONCE(irq->host_irq), -1, -EACCES);
 		atomic64_inc(&vm->stats.refused);
 		pr_warn_ratelimited("VM %d: ITS save refused: LPI %u is forwarded, and its pending state cannot be read here (VPT access: %s, policy strict); the migration would lose it\n",
 				    kvm->userspace_pid, irq->intid,

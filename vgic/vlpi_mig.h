@@ -96,6 +96,10 @@ struct vlpi_mig_stats {
  * struct vlpi_mig_vm - the module's state for one VM
  * @kvm: the VM; never dereferenced after vlpi_mig_vm_destroy()
  * @pid: the VM creator's pid, to tell VMs apart in debugfs
+ * @id: the module's number for the VM, from 1, in trace events and debugfs
+ * @dir: its debugfs directory, or NULL
+ * @seen: a bit per LPI (from VLPI_MIG_LPI_BASE) whose vLPI state was read
+ * @seen_pending: for those, whether the last read found it pending
  * @policy: KVM_VLPI_MIG_POLICY_*, set by the VMM at any time
  * @source_caps: the source's KVM_VLPI_MIG_CAP_* bits this host accepted,
  *	with VLPI_MIG_SOURCE_CAPS_SET; 0 if the VMM wrote none
@@ -111,6 +115,10 @@ struct vlpi_mig_stats {
 struct vlpi_mig_vm {
 	struct kvm *kvm;
 	pid_t pid;
+	u32 id;
+	struct dentry *dir;
+	unsigned long *seen;
+	unsigned long *seen_pending;
 	u64 policy;
 	u64 source_caps;
 	bool pinned;
@@ -132,8 +140,16 @@ static inline bool vlpi_mig_save_wants_window(const struct vlpi_mig_vm *vm)
 	return !vm->save_opened && vm->save_action == VLPI_MIG_READ;
 }
 
+/* The VM's id in trace events: 0 for one the module keeps no state for */
+static inline u32 vlpi_mig_vm_id(const struct vlpi_mig_vm *vm)
+{
+	return vm ? vm->id : 0;
+}
+
 /* vm.c */
+void vlpi_mig_vm_debugfs_init(struct dentry *parent);
 void vlpi_mig_vm_fault_init(struct dentry *parent);
+void vlpi_mig_vm_seen(struct vlpi_mig_vm *vm, u32 intid, bool pending);
 struct vlpi_mig_vm *vlpi_mig_vm_find(struct kvm *kvm);
 struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm);
 int vlpi_mig_vm_pin(struct vlpi_mig_vm *vm);

@@ -24,17 +24,27 @@
  * whole hook that looked it up, without a reference count; it is freed
  * after an RCU grace period all the same.
  *
+ * Each VM has a debugfs directory, named as KVM names its own
+ * (<pid>-<fd>), with a file listing its forwarded vLPIs. Removing it waits
+ * for a reader of that file to finish, which takes no lock of the module's:
+ * a VM's directory is removed before its state is freed, and before KVM
+ * frees its vCPUs (vm_destroy comes first in kvm_vgic_destroy()).
+ *
  * Locking:
  * vlpi_mig_vms_lock (mutex) serialises creation, destruction and the
- *   debugfs walk (which reads the VMs' LPIs, so must not race with a VM
- *   going away); it is taken inside any vGIC lock held by the caller of a
- *   hook, and nests only the xarray's own lock.
+ *   debugfs walk of every VM's counters (which reads the VMs' LPIs, so
+ *   must not race with a VM going away); it is taken inside any vGIC lock
+ *   held by the caller of a hook, and nests the xarray's own lock and
+ *   debugfs's (creating and removing a VM's directory).
  *   vlpi_mig_vms.xa_lock (spinlock)
- * Lookups (xa_load()) take no lock: RCU.
+ * Lookups (xa_load()) take no lock: RCU. A VM's vlpis file reads its LPIs
+ * under RCU, each under its irq_lock.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
+#include <linux/debugfs.h>
 #include <linux/fault-inject.h>
 #include <linux/kvm_host.h>
 #include <linux/module.h>
@@ -64,6 +74,115 @@ void vlpi_mig_vm_fault_init(struct dentry *parent)
 /* The state of each VM, indexed by its struct kvm's address */
 static DEFINE_XARRAY(vlpi_mig_vms);
 static DEFINE_MUTEX(vlpi_mig_vms_lock);
+static u32 vlpi_mig_last_id;		/* under vlpi_mig_vms_lock */
+static struct dentry *vlpi_mig_vms_debugfs;
+
+/* The bits of a VM's seen maps: one per LPI the vITS can name */
+#define VLPI_MIG_SEEN_BITS	(BIT(VLPI_MIG_VITS_IDBITS) - VLPI_MIG_LPI_BASE)
+
+/**
+ * vlpi_mig_vm_debugfs_init() - where the VMs' directories go
+ * @parent: the module's debugfs directory, created before any VM's state
+ */
+void vlpi_mig_vm_debugfs_init(struct dentry *parent)
+{
+	vlpi_mig_vms_debugfs = parent;
+}
+
+/**
+ * vlpi_mig_vm_seen() - note what a read of a vLPI's state found
+ * @vm: the VM's state, or NULL
+ * @intid: the LPI, whose irq_lock is held
+ * @pending: whether the VPT holds it pending
+ *
+ * For the VM's vlpis file. Does not sleep.
+ */
+void vlpi_mig_vm_seen(struct vlpi_mig_vm *vm, u32 intid, bool pending)
+{
+	u32 bit = intid - VLPI_MIG_LPI_BASE;
+
+	if (!vm || intid < VLPI_MIG_LPI_BASE || bit >= VLPI_MIG_SEEN_BITS)
+		return;
+	assign_bit(bit, vm->seen_pending, pending);
+	set_bit(bit, vm->seen);
+}
+
+/* The VM's forwarded vLPIs, under RCU and each one's irq_lock */
+static int vlpis_show(struct seq_file *m, void *v)
+{
+	struct vlpi_mig_vm *vm = m->private;
+	struct kvm *kvm = vm->kvm;
+	struct vgic_irq *irq;
+	unsigned long idx, flags;
+	int host_irq, vcpu;
+	bool hw;
+	u32 bit;
+
+	seq_printf(m, "# VM %d, id %u, policy %llu: forwarded vLPIs\n",
+		   vm->pid, vm->id, vlpi_mig_vm_policy(vm));
+	seq_puts(m, "# intid host_irq vcpu pending (as last read; - never read)\n");
+
+	rcu_read_lock();
+	xa_for_each(&kvm->arch.vgic.lpi_xa, idx, irq) {
+		if (!kref_read(&irq->refcount))
+			continue;
+		raw_spin_lock_irqsave(&irq->irq_lock, flags);
+		hw = irq->hw;
+		host_irq = irq->host_irq;
+		vcpu = irq->target_vcpu ? irq->target_vcpu->vcpu_id : -1;
+		raw_spin_unlock_irqrestore(&irq->irq_lock, flags);
+		if (!hw)
+			continue;
+
+		bit = irq->intid - VLPI_MIG_LPI_BASE;
+		seq_printf(m, "%u %d %d ", irq->intid, host_irq, vcpu);
+		if (bit < VLPI_MIG_SEEN_BITS && test_bit(bit, vm->seen))
+			seq_printf(m, "%d\n", test_bit(bit, vm->seen_pending));
+		else
+			seq_puts(m, "-\n");
+	}
+	rcu_read_unlock();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vlpis);
+
+/*
+ * Named as KVM names the VM's own directory (<pid>-<fd>), if it has one;
+ * a VM still being destroyed may hold that name: then <pid>-<fd>.<id>
+ */
+static void vlpi_mig_vm_debugfs_add(struct vlpi_mig_vm *vm)
+{
+	struct dentry *kvm_dir = vm->kvm->debugfs_dentry;
+	struct dentry *old;
+	char name[40];
+	int len;
+
+	if (!IS_ERR_OR_NULL(kvm_dir))
+		len = snprintf(name, sizeof(name), "%pd", kvm_dir);
+	else
+		len = snprintf(name, sizeof(name), "%d-vm", vm->pid);
+	old = debugfs_lookup(name, vlpi_mig_vms_debugfs);
+	if (old || IS_ERR_OR_NULL(kvm_dir))
+		snprintf(name + len, sizeof(name) - len, ".%u", vm->id);
+	dput(old);
+	vm->dir = debugfs_create_dir(name, vlpi_mig_vms_debugfs);
+	debugfs_create_file("vlpis", 0444, vm->dir, vm, &vlpis_fops);
+}
+
+static void vlpi_mig_vm_free_rcu(struct rcu_head *rcu)
+{
+	struct vlpi_mig_vm *vm = container_of(rcu, struct vlpi_mig_vm, rcu);
+
+	bitmap_free(vm->seen);
+	bitmap_free(vm->seen_pending);
+	kfree(vm);
+}
+
+/* After a grace period, as lookups are lockless; module exit waits for it */
+static void vlpi_mig_vm_free(struct vlpi_mig_vm *vm)
+{
+	call_rcu(&vm->rcu, vlpi_mig_vm_free_rcu);
+}
 
 /**
  * vlpi_mig_vm_find() - find the state of a VM, in any context
@@ -143,19 +262,34 @@ struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm)
 
 	if (!should_fail(&vlpi_mig_fail_vm_state, sizeof(*vm)))
 		vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
-	if (!vm) {
+	if (vm) {
+		vm->seen = bitmap_zalloc(VLPI_MIG_SEEN_BITS, GFP_KERNEL_ACCOUNT);
+		vm->seen_pending = bitmap_zalloc(VLPI_MIG_SEEN_BITS,
+						 GFP_KERNEL_ACCOUNT);
+	}
+	if (!vm || !vm->seen || !vm->seen_pending) {
+		if (vm) {
+			bitmap_free(vm->seen);
+			bitmap_free(vm->seen_pending);
+			kfree(vm);
+		}
 		vm = ERR_PTR(-ENOMEM);
 		goto out;
 	}
 	vm->kvm = kvm;
 	vm->pid = kvm->userspace_pid;
+	vm->id = ++vlpi_mig_last_id;
 	vm->policy = READ_ONCE(default_policy);
 	ret = xa_err(xa_store(&vlpi_mig_vms, (unsigned long)kvm, vm,
 			      GFP_KERNEL_ACCOUNT));
 	if (ret) {
+		bitmap_free(vm->seen);
+		bitmap_free(vm->seen_pending);
 		kfree(vm);
 		vm = ERR_PTR(ret);
+		goto out;
 	}
+	vlpi_mig_vm_debugfs_add(vm);
 out:
 	mutex_unlock(&vlpi_mig_vms_lock);
 	return vm;
@@ -221,8 +355,10 @@ void vlpi_mig_vm_destroy(struct kvm *kvm)
 	if (!vm)
 		return;
 
+	/* Waits for a reader of its vlpis file, which reads the VM's LPIs */
+	debugfs_remove(vm->dir);
 	pinned = vm->pinned;
-	kfree_rcu(vm, rcu);
+	vlpi_mig_vm_free(vm);
 	/*
 	 * Module exit cannot begin before this, and then waits for this hook
 	 * to return (vgic_mig_unregister()) and for the RCU callback.
@@ -244,7 +380,8 @@ void vlpi_mig_vm_free_all(void)
 	mutex_lock(&vlpi_mig_vms_lock);
 	xa_for_each(&vlpi_mig_vms, idx, vm) {
 		xa_erase(&vlpi_mig_vms, idx);
-		kfree_rcu(vm, rcu);
+		debugfs_remove(vm->dir);
+		vlpi_mig_vm_free(vm);
 	}
 	mutex_unlock(&vlpi_mig_vms_lock);
 	rcu_barrier();

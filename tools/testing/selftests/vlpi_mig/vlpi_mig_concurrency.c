@@ -18,8 +18,16 @@
  *      unmapped the guest's RAM and EFAULT after (the pending tables are
  *      no longer guest RAM: upstream's answer, which QEMU tolerates), and
  *      nothing leaks once they are closed too (make check's kmemleak).
+ *
+ * Throughout, with the module's trace events on, a thread reads every
+ * VM's vlpis file in debugfs, as an administrator would while the VMs
+ * save, reconfigure and go away: each read ends, whole or with the file
+ * gone, and make check reads the console for any report.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,6 +43,7 @@
 #include "vfio_edu.h"
 #include "vlpi_its.h"
 #include "vlpi_mig_util.h"
+#include "vlpi_observe.h"
 #include "vlpi_migrate.h"
 
 #define LOOPS		100
@@ -50,6 +59,60 @@ struct saver {
 	atomic_int bad, last, efault;
 	atomic_bool *stop;
 };
+
+struct observer {
+	atomic_bool stop;
+	atomic_int reads, gone, bad;
+};
+
+/* One VM's vlpis file, read to its end: 0, or the errno it ended with */
+static int read_vlpis(const char *dir)
+{
+	char path[300], buf[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), VLPI_MIG_DEBUGFS "/%s/vlpis", dir);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return errno;
+	do {
+		n = read(fd, buf, sizeof(buf));
+	} while (n > 0);
+	close(fd);
+	return n < 0 ? errno : 0;
+}
+
+/* Every VM's vlpis file, over and over, until told to stop */
+static void *observe(void *arg)
+{
+	struct observer *o = arg;
+	struct dirent *d;
+	DIR *dir;
+	int err;
+
+	while (!atomic_load(&o->stop)) {
+		dir = opendir(VLPI_MIG_DEBUGFS);
+		if (!dir) {
+			atomic_fetch_add(&o->bad, 1);
+			break;
+		}
+		while ((d = readdir(dir))) {
+			/* A VM's is <pid>-<fd>; the fault points' are not */
+			if (d->d_type != DT_DIR || !isdigit(d->d_name[0]))
+				continue;
+			err = read_vlpis(d->d_name);
+			if (!err)
+				atomic_fetch_add(&o->reads, 1);
+			else if (err == ENOENT || err == EIO)
+				atomic_fetch_add(&o->gone, 1);
+			else
+				atomic_fetch_add(&o->bad, 1);
+		}
+		closedir(dir);
+	}
+	return NULL;
+}
 
 static int save_fd(int fd, uint64_t attr)
 {
@@ -216,7 +279,9 @@ static void phase_d(struct edu *edu)
 
 int main(int argc, char *argv[])
 {
+	struct observer obs = {};
 	bool coherent = false;
+	pthread_t observer;
 	struct edu edus[2];
 	int i;
 
@@ -228,12 +293,22 @@ int main(int argc, char *argv[])
 	for (i = 0; i < 2; i++)
 		if (!edu_open(&edus[i], bdfs[i]))
 			ksft_exit_skip("%s is not bound to vfio-pci\n", bdfs[i]);
-	ksft_set_plan(4);
+	ksft_set_plan(5);
+	TEST_ASSERT(vlpi_trace_start(), "tracefs: vlpi_mig events");
+	pthread_create(&observer, NULL, observe, &obs);
 
 	phase_a(&edus[0]);
 	phase_b(&edus[0]);
 	phase_c(edus);
 	phase_d(&edus[0]);
+
+	atomic_store(&obs.stop, true);
+	pthread_join(observer, NULL);
+	vlpi_trace_stop();
+	ksft_test_result(atomic_load(&obs.reads) > 0 && !atomic_load(&obs.bad),
+			 "e) vlpis files read %d times whole, %d gone, %d failed, the trace on\n",
+			 atomic_load(&obs.reads), atomic_load(&obs.gone),
+			 atomic_load(&obs.bad));
 
 	for (i = 0; i < 2; i++)
 		edu_close(&edus[i]);

@@ -59,6 +59,7 @@
 
 #include "vfio_edu.h"
 #include "vlpi_its.h"
+#include "vlpi_observe.h"
 #include "vlpi_mig_util.h"
 #include "vlpi_migrate.h"
 
@@ -305,6 +306,22 @@ static void expect(struct hostile *h, bool ok, const char *fmt, ...)
  * tables of @table_vcpus (a bit mask) and the ITTs are what a save may
  * write; vCPU 1's one-page table in pend-short too.
  */
+/* The save left a trace: a skip event for @intid, with the vCPU it targets */
+static void expect_skip(struct hostile *h, unsigned int dev, int vcpu,
+			int ret)
+{
+	struct vlpi_event evs[64];
+	const struct vlpi_event *e;
+	int n = vlpi_trace_read(evs, 64);
+
+	e = vlpi_trace_find(evs, n, "skip", intids[dev], 0);
+	expect(h, e && e->pid == getpid() && e->vcpu == vcpu &&
+	       e->host_irq == edu_host_irq(&h->edus[dev]) && e->ret == ret,
+	       "trace: vlpi_mig_skip of %u, vCPU %d, host IRQ %d, ret %d (%s)",
+	       intids[dev], vcpu, edu_host_irq(&h->edus[dev]), ret,
+	       e ? "seen with other values" : "not seen");
+}
+
 static void save_point(struct hostile *h, unsigned int table_vcpus,
 		       int want_its, int want_pend, const char *when)
 {
@@ -421,6 +438,7 @@ static void run_case(struct hostile *h)
 		vlpi_run_to_sync(v->vcpus[0], 2);
 
 	stats(h, &st0);
+	expect(h, vlpi_trace_start(), "trace: vlpi_mig events enabled");
 	switch (scenario) {
 	case LPIS_OFF:
 	case PEND_HOLE:
@@ -436,6 +454,7 @@ static void run_case(struct hostile *h)
 		       st1.skipped - st0.skipped == 1,
 		       "8192 saved, 8193 skipped (skipped %lu)",
 		       (unsigned long)(st1.skipped - st0.skipped));
+		expect_skip(h, 1, 1, scenario == LPIS_OFF ? -ENOENT : -EFAULT);
 		break;
 	case PEND_SHORT: {
 		uint8_t *t = addr_gpa2hva(v->vm, short_table);
@@ -453,6 +472,7 @@ static void run_case(struct hostile *h)
 				break;
 		expect(h, i == v->vm->page_size,
 		       "the one-page table holds 8193's bit only (byte %u)", i);
+		expect_skip(h, 2, 1, -EFAULT);
 		break;
 	}
 	case ITS_HOLE: {

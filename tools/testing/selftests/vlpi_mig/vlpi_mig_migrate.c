@@ -21,6 +21,9 @@
  *
  * Without the module (-n), upstream's result is asserted and reported:
  * the ITS save is refused, and the interrupts are lost.
+ *
+ * With it, what an administrator sees is checked too: each VM's vlpis file
+ * in debugfs, and the trace events of the whole migration, printed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +42,7 @@
 
 #include "vfio_edu.h"
 #include "vlpi_its.h"
+#include "vlpi_observe.h"
 #include "vlpi_migrate.h"
 #include "vlpi_mig_util.h"
 
@@ -134,6 +138,82 @@ static void forward(struct vlpi_vm *v, int *efds, bool on)
 		vlpi_irqfd(v, i, efds[i], on);
 }
 
+/*
+ * The VM's vlpis file lists the four forwarded vLPIs, their host IRQs and
+ * vCPUs, and their pending state as last read: @read, as saved, or never
+ */
+static bool vlpis_file_ok(struct vlpi_vm *v, const int *host_irqs, bool read,
+			  unsigned int *vm_id)
+{
+	struct vlpi_row rows[8];
+	const struct vlpi_row *r;
+	bool ok;
+	int n, i;
+
+	n = vlpi_debugfs_vlpis(v, vm_id, rows, 8);
+	ok = n == NR_LPIS && *vm_id;
+	for (i = 0; i < n; i++)
+		ksft_print_msg("debugfs vlpis of VM %u: intid %u host_irq %d vcpu %d pending %d\n",
+			       *vm_id, rows[i].intid, rows[i].host_irq,
+			       rows[i].vcpu, rows[i].pending);
+	for (i = 0; ok && i < (int)NR_LPIS; i++) {
+		r = vlpi_row_find(rows, n, lpis[i].intid);
+		ok = r && r->host_irq == host_irqs[i] &&
+		     r->vcpu == (int)lpis[i].vcpu &&
+		     r->pending == (read ? lpis[i].pending : -1);
+	}
+	return ok;
+}
+
+static int vlpis_count(struct vlpi_vm *v)
+{
+	struct vlpi_row rows[8];
+	unsigned int id;
+
+	return vlpi_debugfs_vlpis(v, &id, rows, 8);
+}
+
+/*
+ * The migration's trace events: each vLPI saved by the source with its
+ * state, restored on the destination if pending, and unforwarded from
+ * the source, each with its VM, vCPU and host IRQ
+ */
+static void trace_check(unsigned int src_id, unsigned int dst_id,
+			const int *host_irqs)
+{
+	static struct vlpi_event evs[256];
+	const struct vlpi_event *e;
+	bool saved = true, restored = true, unfwd = true;
+	int n, i;
+
+	n = vlpi_trace_read(evs, 256);
+	for (i = 0; i < n; i++)
+		ksft_print_msg("trace: vlpi_mig_%s: " VLPI_EVENT_FMT "\n",
+			       evs[i].name, evs[i].pid, evs[i].vm_id,
+			       evs[i].vcpu, evs[i].intid, evs[i].host_irq,
+			       evs[i].pending, evs[i].ret);
+	for (i = 0; i < (int)NR_LPIS; i++) {
+		e = vlpi_trace_find(evs, n, "save", lpis[i].intid, src_id);
+		saved &= e && e->pid == getpid() &&
+			 e->vcpu == (int)lpis[i].vcpu &&
+			 e->host_irq == host_irqs[i] &&
+			 e->pending == lpis[i].pending && !e->ret;
+		e = vlpi_trace_find(evs, n, "restore", lpis[i].intid, dst_id);
+		restored &= lpis[i].pending ?
+			    e && e->host_irq == host_irqs[i] &&
+			    e->vcpu == (int)lpis[i].vcpu && !e->ret : !e;
+		e = vlpi_trace_find(evs, n, "unforward", lpis[i].intid, src_id);
+		unfwd &= e && e->host_irq == host_irqs[i] && !e->ret &&
+			 e->pending == lpis[i].pending;
+	}
+	ksft_test_result(saved,
+			 "trace: a save event per vLPI, from the source, with its vCPU, host IRQ and state\n");
+	ksft_test_result(restored,
+			 "trace: a restore event on the destination for each pending vLPI, none for the others\n");
+	ksft_test_result(unfwd,
+			 "trace: an unforward event per vLPI as the source let go, its state read\n");
+}
+
 /* Run every vCPU to @stage and fetch what the guest counted */
 static void run_all(struct vlpi_vm *v, uint64_t stage)
 {
@@ -148,7 +228,8 @@ int main(int argc, char *argv[])
 {
 	char got[128] = "", lost[128] = "", extra[128] = "";
 	struct edu edus[NR_LPIS];
-	int efds[NR_LPIS], its_err, pend_err, rest_err;
+	int efds[NR_LPIS], host_irqs[NR_LPIS], its_err, pend_err, rest_err;
+	unsigned int src_id = 0, dst_id = 0;
 	struct vlpi_vm *src, *dst;
 	bool module, once = true;
 	struct vlpi_stats st = {};
@@ -159,7 +240,9 @@ int main(int argc, char *argv[])
 		if (!edu_open(&edus[i], lpis[i].bdf))
 			ksft_exit_skip("%s is not bound to vfio-pci\n",
 				       lpis[i].bdf);
-	ksft_set_plan(module ? 9 : 5);
+	ksft_set_plan(module ? 15 : 5);
+	if (module)
+		TEST_ASSERT(vlpi_trace_start(), "tracefs: vlpi_mig events");
 
 	/* The source: forwarding up, the chosen subset pending, saved */
 	src = create_vm();
@@ -177,6 +260,7 @@ int main(int argc, char *argv[])
 
 		TEST_ASSERT(irq > 0 && host_irq_forwarded(irq),
 			    "%s: host IRQ %d not forwarded", lpis[i].bdf, irq);
+		host_irqs[i] = irq;
 		ksft_print_msg("source: edu %s MSI, host IRQ %d -> vLPI %u, vCPU %u\n",
 			       lpis[i].bdf + 5, irq, lpis[i].intid, lpis[i].vcpu);
 	}
@@ -186,6 +270,10 @@ int main(int argc, char *argv[])
 			ksft_print_msg("source: guest masked; edu %s raises vLPI %u\n",
 				       lpis[i].bdf + 5, lpis[i].intid);
 		}
+
+	if (module)
+		ksft_test_result(vlpis_file_ok(src, host_irqs, false, &src_id),
+				 "debugfs: the source's vlpis file lists each vLPI, host IRQ and vCPU, never read\n");
 
 	its_err = vlpi_save_its_tables(src);
 	pend_err = vlpi_save_pending_tables(src);
@@ -204,13 +292,16 @@ int main(int argc, char *argv[])
 		ksft_print_msg("source: pending bits saved in guest RAM:%s\n",
 			       *bits ? bits : " none");
 	}
-	if (module)
+	if (module) {
 		ksft_test_result(!its_err && !pend_err,
 				 "source saved its ITS and pending tables\n");
-	else
+		ksft_test_result(vlpis_file_ok(src, host_irqs, true, &src_id),
+				 "debugfs: the source's vlpis file shows each state as the save read it\n");
+	} else {
 		ksft_test_result(its_err == EACCES && !pend_err,
 				 "baseline: the source's ITS save is refused (%s)\n",
 				 strerror(its_err));
+	}
 
 	/* The destination: state restored, then the devices handed over */
 	dst = create_vm();
@@ -232,6 +323,9 @@ int main(int argc, char *argv[])
 			bool in_its = true, p, hw;
 
 			ksft_test_result(fwd, "forwarding moved to the destination\n");
+			ksft_test_result(vlpis_count(src) == 0,
+					 "debugfs: the source's vlpis file lists none once it let go\n");
+			vlpis_file_ok(dst, host_irqs, false, &dst_id);
 			/* The restored state went to the ITS, none is left in software */
 			for (i = 0; i < NR_LPIS; i++)
 				in_its &= vgic_lpi_state(dst->vm, lpis[i].intid,
@@ -294,6 +388,10 @@ int main(int argc, char *argv[])
 				 (unsigned long)n);
 	}
 	ksft_test_result(delivered[NR_LPIS] == 0, "no stray LPI on the destination\n");
+	if (module) {
+		vlpi_trace_stop();
+		trace_check(src_id, dst_id, host_irqs);
+	}
 
 	forward(dst, efds, false);
 	for (i = 0; i < NR_LPIS; i++) {

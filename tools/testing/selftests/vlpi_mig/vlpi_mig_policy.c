@@ -40,6 +40,7 @@
 
 #include "vfio_edu.h"
 #include "vlpi_its.h"
+#include "vlpi_observe.h"
 #include "vlpi_migrate.h"
 #include "vlpi_mig_util.h"
 
@@ -121,9 +122,11 @@ static void run_policy(uint64_t policy, enum mode mode, struct edu *edus,
 	const struct expect *e = &expected[mode][policy];
 	struct kvm_vlpi_mig_stats st = { .size = sizeof(st) };
 	struct vlpi_msi msis[NR_LPIS];
+	struct vlpi_event evs[16];
 	struct vlpi_vm *v;
-	bool bits_ok = true;
-	int its_err, pend_err;
+	bool bits_ok = true, refuse_ok = true;
+	unsigned int refuses = 0;
+	int its_err, pend_err, n;
 	uint64_t caps;
 	unsigned int i;
 	uint8_t *table;
@@ -142,6 +145,7 @@ static void run_policy(uint64_t policy, enum mode mode, struct edu *edus,
 	if (mode == NO_DIRECT)
 		wait_pending(v, lpis[0].intid);
 
+	TEST_ASSERT(vlpi_trace_start(), "tracefs: vlpi_mig events");
 	its_err = vlpi_save_its_tables(v);
 	pend_err = vlpi_save_pending_tables(v);
 	table = vlpi_pend_table(v, 0);
@@ -152,19 +156,27 @@ static void run_policy(uint64_t policy, enum mode mode, struct edu *edus,
 
 	kvm_device_attr_get(v->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
 			    KVM_DEV_ARM_VLPI_MIG_CAPS, &caps);
+	n = vlpi_trace_read(evs, 16);
+	for (i = 0; i < (unsigned int)n; i++)
+		if (!strcmp(evs[i].name, "refuse"))
+			refuse_ok &= ++refuses == 1 && evs[i].pid == getpid() &&
+				     evs[i].host_irq ==
+				     edu_host_irq(&edus[evs[i].intid - lpis[0].intid]) &&
+				     evs[i].ret == -EACCES;
 
 	/* In QEMU's order: the ITS save, then the pending-table save */
 	ksft_test_result(its_err == e->its_err && pend_err == e->pend_err &&
 			 bits_ok && st.refused == e->refused &&
+			 refuse_ok && refuses == e->refused &&
 			 st.unreadable == e->unreadable &&
 			 !!(caps & KVM_VLPI_MIG_CAP_SAVE) == (mode == READABLE),
-			 "%s, %s: ITS save %s, pending save %s, saved bits %d %d, refused %lu, unreadable %lu, CAPS %s SAVE\n",
+			 "%s, %s: ITS save %s, pending save %s, saved bits %d %d, refused %lu (trace: %u vlpi_mig_refuse), unreadable %lu, CAPS %s SAVE\n",
 			 mode_names[mode], policy_names[policy],
 			 its_err ? strerror(its_err) : "ok",
 			 pend_err ? strerror(pend_err) : "ok",
 			 vlpi_pend_bit(table, lpis[0].intid),
 			 vlpi_pend_bit(table, lpis[1].intid),
-			 (unsigned long)st.refused,
+			 (unsigned long)st.refused, refuses,
 			 (unsigned long)st.unreadable,
 			 caps & KVM_VLPI_MIG_CAP_SAVE ? "with" : "without");
 
