@@ -110,6 +110,8 @@ static void *observe(void *arg)
 				atomic_fetch_add(&o->bad, 1);
 		}
 		closedir(dir);
+		/* As often as an administrator's watch, not a vCPU's worth */
+		usleep(2000);
 	}
 	return NULL;
 }
