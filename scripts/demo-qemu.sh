@@ -29,7 +29,7 @@ story() {
 	echo "demo-qemu:"
 	echo "demo-qemu: === $title ==="
 	sed -n "/^# run $name:/,/^\(not \)\?ok [0-9]* run $name/p" "$results" |
-		grep -E '^    (not )?ok [0-9]+ |^    # (source|destination): ' |
+		grep -E '^    (not )?ok [0-9]+ |^    # (source|destination|trace): ' |
 		sed -e 's/^    //' -e 's/^# //' -e 's/^/demo-qemu:   /'
 }
 story module "QEMU migrates the guest, vlpi_mig loaded"

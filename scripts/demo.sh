@@ -28,7 +28,7 @@ story() {
 	echo "demo:"
 	echo "demo: === $title ==="
 	sed -n "/^# run $name:/,/^\(not \)\?ok [0-9]* run $name/p" "$results" |
-		sed -n 's/^    # \(source\|destination\|baseline\)/\1/p' |
+		sed -n 's/^    # \(source\|destination\|baseline\|debugfs\|trace\)/\1/p' |
 		sed 's/^/demo:   /'
 	grep -E "^(not )?ok [0-9]+ run $name" "$results" | grep -q '^ok'
 }

@@ -16,7 +16,10 @@
  *	the file in, continues, and the guest unmasks: how often it took
  *	the interrupt is the result. LABEL "module" expects once, "upstream"
  *	(the module unloaded) never: 6.12 refuses the ITS save of a
- *	forwarded vLPI on a GICv4.0 and QEMU migrates all the same.
+ *	forwarded vLPI on a GICv4.0 and QEMU migrates all the same. With
+ *	the module, its trace events show the order of QEMU's calls: they
+ *	are printed as each step ends, and the source's save of the pending
+ *	vLPI must come before the destination's restore of it.
  *
  *   vlpi_mig_qemu pause LABEL [BDF]
  *	stop and cont twenty times a running guest with a forwarded vLPI,
@@ -45,6 +48,7 @@
 
 #include "vfio_edu.h"
 #include "vlpi_mig_util.h"
+#include "vlpi_observe.h"
 
 #define ROOT		"/qemu"
 #define GUEST_ELF	"/tests/vlpi_guest.elf"
@@ -53,6 +57,7 @@
 #define PAUSES		20
 #define MIG_FILE	"/tmp/vlpi_mig.mig"	/* in QEMU's root */
 #define MIG_URI		"file:" MIG_FILE
+#define TRACE_MAX	256
 
 static const char *bdf = "0000:00:02.0";
 static char version[64] = "?";
@@ -505,6 +510,59 @@ static int device_irq(void)
 	return host_irq_by_name(name);
 }
 
+/* The module's trace events so far, and how many of them were printed */
+static struct vlpi_event evs[TRACE_MAX];
+static int nr_evs, shown_evs;
+
+/* Print the events that came since the last call, as @step's */
+static void trace_step(const char *step)
+{
+	int n = vlpi_trace_read(evs, TRACE_MAX);
+
+	nr_evs = n < 0 ? 0 : n;
+	ksft_print_msg("trace: %s: %d event(s)\n", step, nr_evs - shown_evs);
+	for (; shown_evs < nr_evs; shown_evs++) {
+		const struct vlpi_event *e = &evs[shown_evs];
+
+		ksft_print_msg("trace: vlpi_mig_%s: " VLPI_EVENT_FMT "\n",
+			       e->name, e->pid, e->vm_id, e->vcpu, e->intid,
+			       e->host_irq, e->pending, e->ret);
+	}
+}
+
+/* The index of the first event @name from QEMU @pid for @intid, or -1 */
+static int trace_index(const char *name, pid_t pid, unsigned int intid)
+{
+	for (int i = 0; i < nr_evs; i++)
+		if (!strcmp(evs[i].name, name) && evs[i].pid == pid &&
+		    evs[i].intid == intid)
+			return i;
+	return -1;
+}
+
+/*
+ * The order a VMM must keep, as the events show it: the source saved the
+ * vLPI pending (with its host IRQ) before the destination, another QEMU,
+ * moved its restored state to the ITS as it set forwarding up
+ */
+static void trace_check(pid_t src, int src_irq, pid_t dst, int dst_irq,
+			unsigned int intid)
+{
+	int s = trace_index("save", src, intid);
+	int r = trace_index("restore", dst, intid);
+	const struct vlpi_event *se = s >= 0 ? &evs[s] : NULL;
+	const struct vlpi_event *re = r >= 0 ? &evs[r] : NULL;
+	bool saved = se && se->pending == 1 && !se->ret &&
+		     (src_irq <= 0 || se->host_irq == src_irq);
+	bool restored = re && !re->ret &&
+			(dst_irq <= 0 || re->host_irq == dst_irq);
+
+	ksft_test_result(src != dst && saved && restored && s < r,
+			 "trace: source QEMU %d saved vLPI %u pending (event %d, host IRQ %d), then destination QEMU %d restored it (event %d, host IRQ %d)\n",
+			 src, intid, s, se ? se->host_irq : -1, dst, r,
+			 re ? re->host_irq : -1);
+}
+
 static void migrate_test(const char *label)
 {
 	bool module = !strcmp(label, "module");
@@ -512,17 +570,28 @@ static void migrate_test(const char *label)
 	uint64_t host0 = 0, host_src = 0, host_dst = 0;
 	long long saved = -1;
 	struct qemu src, dst;
-	int irq, took = -1, after = -1;
-	bool fwd;
+	int irq, src_irq, took = -1, after = -1;
+	unsigned int lpi = 8192;
+	bool fwd, tracing = false;
+	const char *p;
 
-	ksft_set_plan(10);
+	ksft_set_plan(module ? 11 : 10);
+	if (module) {
+		tracing = vlpi_trace_start();
+		if (!tracing)
+			ksft_print_msg("trace: cannot enable the vlpi_mig events\n");
+	}
 
 	/* The source */
 	ksft_test_result(qemu_start(&src, false), "source QEMU %s starts\n",
 			 version);
 	ksft_test_result(guest_line(&src, "vlpi-guest: ready", line,
 				    sizeof(line), 180), "%s\n", line);
+	p = strstr(line, " lpi=");
+	if (p)
+		lpi = strtoul(p + strlen(" lpi="), NULL, 10);
 	irq = device_irq();
+	src_irq = irq;
 	fwd = irq > 0 && host_irq_forwarded(irq);
 	if (irq > 0)
 		host0 = host_irq_count(irq);
@@ -541,11 +610,17 @@ static void migrate_test(const char *label)
 	 * would never converge: allow the whole RAM as downtime.
 	 */
 	qmp(&src, "{\"execute\":\"stop\"}");
+	if (tracing) {
+		snprintf(line, sizeof(line), "source QEMU %d stopped", src.pid);
+		trace_step(line);
+	}
 	qmp(&src, "{\"execute\":\"migrate-set-parameters\",\"arguments\":%s}",
 	    "{\"downtime-limit\":2000000}");
 	qmp(&src, "{\"execute\":\"%s\",\"arguments\":{\"uri\":\"%s\"}}",
 	    "migrate", MIG_URI);
 	migration_end(&src, status, sizeof(status));
+	if (tracing)
+		trace_step("its migration ended");
 	its_save_result(&src, its, sizeof(its));
 	if (module)
 		saved = vm_counter(src.pid, "saved_pending");
@@ -557,9 +632,11 @@ static void migrate_test(const char *label)
 			 module ? (saved > 0 ? ", the vLPI saved as pending" :
 				   ", the vLPI NOT saved") : "");
 	qemu_quit(&src);
+	if (tracing)
+		trace_step("it quit");
 	print_log("source", src.elog);
 	if (strcmp(status, "completed")) {
-		for (int i = 6; i <= 10; i++)
+		for (int i = 6; i <= (module ? 11 : 10); i++)
 			ksft_test_result_fail("no destination: the source failed\n");
 		goto out;
 	}
@@ -569,6 +646,11 @@ static void migrate_test(const char *label)
 	qmp(&dst, "{\"execute\":\"%s\",\"arguments\":{\"uri\":\"%s\"}}",
 	    "migrate-incoming", MIG_URI);
 	migration_end(&dst, status, sizeof(status));
+	if (tracing) {
+		snprintf(line, sizeof(line),
+			 "destination QEMU %d took the migration in", dst.pid);
+		trace_step(line);
+	}
 	ksft_test_result(!strcmp(status, "completed"),
 			 "the destination takes it in: %s\n", status);
 	qmp(&dst, "{\"execute\":\"cont\"}");
@@ -603,6 +685,8 @@ static void migrate_test(const char *label)
 				 after);
 	guest_cmd(&dst, 'q', "vlpi-guest: bye", line, sizeof(line), 30);
 	qemu_wait(&dst, 60);
+	if (tracing)
+		trace_step("it continued, the guest took the vLPI, and it quit");
 	print_log("destination", dst.elog);
 	if (module)
 		ksft_test_result(host_src == 0 && host_dst == 0,
@@ -614,7 +698,11 @@ static void migrate_test(const char *label)
 				 "the host never took the device's MSI on the source (%llu): direct injection; on the destination, not forwarded, %llu\n",
 				 (unsigned long long)host_src,
 				 (unsigned long long)host_dst);
+	if (module)
+		trace_check(src.pid, src_irq, dst.pid, irq, lpi);
 out:
+	if (tracing)
+		vlpi_trace_stop();
 	unlink(ROOT MIG_FILE);
 	snprintf(line, sizeof(line), "%s:", label);
 	ksft_print_msg("qemu %s, %-9s ITS save %s, delivered %d time(s) on the destination\n",
