@@ -8,8 +8,9 @@
 #   scripts/dkms.sh build KDIR [RELEASE]
 #                               dkms add and dkms build against the kernel
 #                               tree KDIR (sources or a headers package),
-#                               in a DKMS tree of its own under build/dkms:
-#                               the host's /var/lib/dkms is left alone
+#                               in a DKMS tree of its own under
+#                               build/dkms/<KDIR's name>: the host's
+#                               /var/lib/dkms is left alone
 #
 # On a host that is not arm64, the build cross-compiles: DKMS hands make
 # the environment, and kbuild takes ARCH and CROSS_COMPILE from it.
@@ -34,7 +35,7 @@ stage)
 build)
 	kdir=$(cd "${2:?usage: dkms.sh build KDIR [RELEASE]}" && pwd)
 	release=${3:-$(cat "$kdir/include/config/kernel.release")}
-	base=$top/build/dkms
+	base=$top/build/dkms/$(basename "$kdir")
 	rm -rf "$base"
 	mkdir -p "$base/tree" "$base/install"
 	stage "$base/src/vlpi-mig-$version"
@@ -48,7 +49,10 @@ build)
 		--kernelsourcedir "$kdir" "${dk[@]}" || {
 		rc=$?
 		log=$base/tree/vlpi-mig/$version/build/make.log
-		[ ! -f "$log" ] || { echo "dkms: the end of $log:"; tail -n 5 "$log"; }
+		[ ! -f "$log" ] || {
+			echo "dkms: from $log:"
+			grep -m 3 -E 'error' "$log" || tail -n 5 "$log"
+		}
 		exit $rc
 	}
 	ko=$(find "$base/tree/vlpi-mig/$version/$release" -name 'vlpi_mig.ko*' | head -n 1)
