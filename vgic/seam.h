@@ -15,15 +15,24 @@
  */
 #define VLPI_MIG_SEAM_VERSION	1
 
-/* See Documentation/vlpi-mig/admin-guide.rst, "Installing" (sparse lacks __has_include) */
+/*
+ * Without the series, or with another version of it, stop here: see
+ * Documentation/vlpi-mig/admin-guide.rst, "Installing". (sparse knows no
+ * __has_include, even where it need not be evaluated.)
+ */
 #ifndef __CHECKER__
 #if !__has_include("kvm/arm_vgic_mig.h")
+#define VLPI_MIG_NO_SEAM
+#endif
+#endif
+
+#ifdef VLPI_MIG_NO_SEAM
 #error "the kernel lacks the vlpi-mig enabling series (no kvm/arm_vgic_mig.h)"
-#endif
-#endif
+#else
 #include <kvm/arm_vgic_mig.h>
 #if !defined(VGIC_MIG_SEAM_VERSION) || VGIC_MIG_SEAM_VERSION != VLPI_MIG_SEAM_VERSION
 #error "the kernel's vlpi-mig enabling series is of another version"
+#endif
 #endif
 
 #include <linux/irqchip/arm-gic-v4.h>
