@@ -19,7 +19,7 @@ PKGS_NR="dkms python3-sphinx"
 for extra in "$@"; do
 	case $extra in
 	bench) PKGS="$PKGS gnuplot-nox" ;;
-	deb) PKGS_NR="$PKGS_NR dpkg-dev debhelper rsync kmod fakeroot" ;;
+	deb) PKGS_NR="$PKGS_NR dpkg-dev debhelper rsync kmod file" ;;
 	*) echo "deps: unknown argument '$extra' (known: bench, deb)" >&2; exit 2 ;;
 	esac
 done
