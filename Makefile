@@ -12,6 +12,7 @@
 #   make install-uapi  the VMM's header into $(DESTDIR)$(includedir)/vlpi-mig
 #   make uninstall  both removed again
 #   make dkms-build a DKMS build of the module against $(KDIR)
+#   make vanilla    both refusals, on a 6.12 without the series
 #   make docs       Documentation/vlpi-mig as HTML, with Sphinx
 #   make lint       the static checks make check runs
 
@@ -26,7 +27,7 @@ KRELEASE	= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 
 .PHONY: all deps headers kernel module selftests edu-driver qemu-userspace check \
 	demo demo-qemu bench bench-deps deb install install-uapi uninstall \
-	dkms-build docs lint clean distclean
+	dkms-build vanilla docs lint clean distclean
 
 EDU	:= $(CURDIR)/tools/testing/selftests/vlpi_mig/edu_vfio_pci
 
@@ -119,6 +120,11 @@ uninstall:
 # /var/lib/dkms is left alone), against the kernel in $(KDIR)
 dkms-build:
 	@scripts/dkms.sh build $(KDIR)
+
+# Not part of check: Linux 6.12 without the series (build/vanilla-src),
+# where DKMS must refuse the module and the kernel must refuse to load it
+vanilla: module selftests
+	@scripts/vanilla.sh
 
 docs:
 	@scripts/docs.sh

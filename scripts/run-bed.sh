@@ -8,6 +8,10 @@
 # VLPI_V4=0 boots the host with GICv4 direct injection off
 # (kvm-arm.vgic_v4_enable=0); it is on by default.
 #
+# VLPI_BED_IMAGE=PATH boots that kernel Image instead of the bed's,
+# build/kernel/arch/arm64/boot/Image (scripts/vanilla.sh boots one
+# without the enabling series).
+#
 # VLPI_BED=qemu boots the host that runs QEMU as its VMM: an emulated
 # SMMUv3 in front of one edu (a real IOMMU group, which QEMU's vfio-pci
 # needs), 2 GiB of RAM, and QEMU's arm64 userspace in /qemu: the
@@ -32,7 +36,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 plan=${1:?usage: run-bed.sh PLAN}
 out=$top/build/out/$plan
 stage=$top/build/initramfs/$plan
-image=$top/build/kernel/arch/arm64/boot/Image
+image=${VLPI_BED_IMAGE:-$top/build/kernel/arch/arm64/boot/Image}
 timeout=${VLPI_BED_TIMEOUT:-1500}
 v4=${VLPI_V4:-1}
 bed=${VLPI_BED:-minimal}
