@@ -56,17 +56,11 @@ static bool vlpi_mig_in_list_register(struct vgic_irq *irq)
 	return vcpu && READ_ONCE(vcpu->cpu) != -1;
 }
 
-/* The LPI's target vCPU, for trace events; irq_lock held */
-static int vlpi_mig_vcpu_id(struct vgic_irq *irq)
-{
-	return irq->target_vcpu ? irq->target_vcpu->vcpu_id : -1;
-}
-
+/* Both with @irq's irq_lock held, so its target is stable */
 static void vlpi_mig_trace_restore(struct kvm *kvm, struct vlpi_mig_vm *vm,
 				   struct vgic_irq *irq, int ret)
 {
-	trace_vlpi_mig_restore(kvm->userspace_pid, vlpi_mig_vm_id(vm),
-			       vlpi_mig_vcpu_id(irq), irq->intid,
+	trace_vlpi_mig_restore(kvm, vm, irq->target_vcpu, irq->intid,
 			       irq->host_irq, 1, ret);
 }
 
@@ -74,8 +68,7 @@ static void vlpi_mig_trace_unforward(struct kvm *kvm, struct vlpi_mig_vm *vm,
 				     struct vgic_irq *irq, int pending,
 				     int ret)
 {
-	trace_vlpi_mig_unforward(kvm->userspace_pid, vlpi_mig_vm_id(vm),
-				 vlpi_mig_vcpu_id(irq), irq->intid,
+	trace_vlpi_mig_unforward(kvm, vm, irq->target_vcpu, irq->intid,
 				 irq->host_irq, pending, ret);
 }
 

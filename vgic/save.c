@@ -227,12 +227,13 @@ bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
 {
 	unsigned long flags;
 	bool pending = false;
-	int host_irq, vcpu;
+	struct kvm_vcpu *vcpu;
+	int host_irq;
 	int ret = 0;
 
 	raw_spin_lock_irqsave(&irq->irq_lock, flags);
 	host_irq = irq->hw ? irq->host_irq : -1;
-	vcpu = irq->target_vcpu ? irq->target_vcpu->vcpu_id : -1;
+	vcpu = irq->target_vcpu;
 	if (irq->hw && vm->save_action == VLPI_MIG_READ) {
 		ret = irq_get_irqchip_state(host_irq, IRQCHIP_STATE_PENDING,
 					    &pending);
@@ -247,8 +248,7 @@ bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
 	pending |= irq->pending_latch;
 	raw_spin_unlock_irqrestore(&irq->irq_lock, flags);
 
-	trace_vlpi_mig_save(kvm->userspace_pid, vm->id, vcpu, irq->intid,
-			    host_irq, pending, ret);
+	trace_vlpi_mig_save(kvm, vm, vcpu, irq->intid, host_irq, pending, ret);
 	if (ret) {
 		atomic64_inc(&vm->stats.unreadable);
 		if (!vm->save_unreadable++)
@@ -290,8 +290,7 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 						irq->intid, VLPI_MIG_VITS_IDBITS,
 						&gpa, &bit);
 	if (ret)
-		trace_vlpi_mig_skip(kvm->userspace_pid, vm->id,
-				    vcpu ? vcpu->vcpu_id : -1, irq->intid,
+		trace_vlpi_mig_skip(kvm, vm, vcpu, irq->intid,
 				    READ_ONCE(irq->host_irq), pending, ret);
 	if (ret == -ENOENT) {
 		/* No pending table to write to: never guess one */
@@ -312,9 +311,8 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	/* Skipped and counted; the save reports -EFAULT once done, as upstream */
 	ret = kvm_read_guest_lock(kvm, gpa, &val, 1);
 	if (ret) {
-		trace_vlpi_mig_skip(kvm->userspace_pid, vm->id, vcpu->vcpu_id,
-				    irq->intid, READ_ONCE(irq->host_irq),
-				    pending, -EFAULT);
+		trace_vlpi_mig_skip(kvm, vm, vcpu, irq->intid,
+				    READ_ONCE(irq->host_irq), pending, -EFAULT);
 		atomic64_inc(&vm->stats.skipped);
 		pr_err_ratelimited("VM %d: vLPI %u not saved: its pending table byte at %pa is not guest RAM\n",
 				   kvm->userspace_pid, irq->intid, &gpa);
@@ -331,10 +329,10 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 
 int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 {
-	struct kvm_vcpu *vcpu;
+	struct kvm_vcpu *vcpu = READ_ONCE(irq->target_vcpu);
 	struct vlpi_mig_vm *vm;
 
-	vlpi_mig_assert_save_locks(kvm, READ_ONCE(irq->target_vcpu));
+	vlpi_mig_assert_save_locks(kvm, vcpu);
 	vm = vlpi_mig_vm_get(kvm);
 
 	if (IS_ERR(vm))
@@ -346,9 +344,7 @@ int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	case VLPI_MIG_ALL_PENDING:
 		return 0;
 	case VLPI_MIG_REFUSE:
-		vcpu = READ_ONCE(irq->target_vcpu);
-		trace_vlpi_mig_refuse(kvm->userspace_pid, vm->id,
-				      vcpu ? vcpu->vcpu_id : -1, irq->intid,
+		trace_vlpi_mig_refuse(kvm, vm, vcpu, irq->intid,
 				      READ_ONCE(irq->host_irq), -1, -EACCES);
 		atomic64_inc(&vm->stats.refused);
 		pr_warn_ratelimited("VM %d: ITS save refused: LPI %u is forwarded, and its pending state cannot be read here (VPT access: %s, policy strict); the migration would lose it\n",

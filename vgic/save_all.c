@@ -237,8 +237,7 @@ static int vlpi_mig_save_table(struct kvm *kvm, struct vlpi_mig_vm *vm,
 	}
 	if (ret) {
 		/* Checked to be guest RAM just before: the VMM unmapped it */
-		trace_vlpi_mig_skip(kvm->userspace_pid, vm->id, vcpu->vcpu_id,
-				    intid, -1, -1, -EFAULT);
+		trace_vlpi_mig_skip(kvm, vm, vcpu, intid, -1, -1, -EFAULT);
 		atomic64_add(map->forwarded, &vm->stats.skipped);
 		pr_err_ratelimited("VM %d: vCPU %d's pending table at %pa not saved: %d\n",
 				   kvm->userspace_pid, vcpu->vcpu_id, &gpa, ret);

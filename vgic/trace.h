@@ -27,12 +27,17 @@
 #if !defined(__VLPI_MIG_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define __VLPI_MIG_TRACE_H
 
+#include <linux/kvm_host.h>
 #include <linux/tracepoint.h>
 
+#include "vlpi_mig.h"
+
+/* @vm and @vcpu may be NULL; @vcpu is the LPI's target, read under its irq_lock */
 DECLARE_EVENT_CLASS(vlpi_mig_vlpi,
-		    TP_PROTO(pid_t pid, u32 vm_id, int vcpu, u32 intid,
+		    TP_PROTO(const struct kvm *kvm, const struct vlpi_mig_vm *vm,
+			     const struct kvm_vcpu *vcpu, u32 intid,
 			     int host_irq, int pending, int ret),
-		    TP_ARGS(pid, vm_id, vcpu, intid, host_irq, pending, ret),
+		    TP_ARGS(kvm, vm, vcpu, intid, host_irq, pending, ret),
 		    TP_STRUCT__entry(__field(pid_t, pid)
 				     __field(u32, vm_id)
 				     __field(int, vcpu)
@@ -40,9 +45,9 @@ DECLARE_EVENT_CLASS(vlpi_mig_vlpi,
 				     __field(int, host_irq)
 				     __field(int, pending)
 				     __field(int, ret)),
-		    TP_fast_assign(__entry->pid = pid;
-				   __entry->vm_id = vm_id;
-				   __entry->vcpu = vcpu;
+		    TP_fast_assign(__entry->pid = kvm->userspace_pid;
+				   __entry->vm_id = vm ? vm->id : 0;
+				   __entry->vcpu = vcpu ? vcpu->vcpu_id : -1;
 				   __entry->intid = intid;
 				   __entry->host_irq = host_irq;
 				   __entry->pending = pending;
@@ -54,9 +59,10 @@ DECLARE_EVENT_CLASS(vlpi_mig_vlpi,
 
 #define VLPI_MIG_EVENT(name)						\
 DEFINE_EVENT(vlpi_mig_vlpi, name,					\
-	TP_PROTO(pid_t pid, u32 vm_id, int vcpu, u32 intid, int host_irq, \
+	TP_PROTO(const struct kvm *kvm, const struct vlpi_mig_vm *vm,	\
+		 const struct kvm_vcpu *vcpu, u32 intid, int host_irq,	\
 		 int pending, int ret),					\
-	TP_ARGS(pid, vm_id, vcpu, intid, host_irq, pending, ret))
+	TP_ARGS(kvm, vm, vcpu, intid, host_irq, pending, ret))
 
 VLPI_MIG_EVENT(vlpi_mig_save);
 VLPI_MIG_EVENT(vlpi_mig_skip);

@@ -140,12 +140,6 @@ static inline bool vlpi_mig_save_wants_window(const struct vlpi_mig_vm *vm)
 	return !vm->save_opened && vm->save_action == VLPI_MIG_READ;
 }
 
-/* The VM's id in trace events: 0 for one the module keeps no state for */
-static inline u32 vlpi_mig_vm_id(const struct vlpi_mig_vm *vm)
-{
-	return vm ? vm->id : 0;
-}
-
 /* vm.c */
 void vlpi_mig_vm_debugfs_init(struct dentry *parent);
 void vlpi_mig_vm_fault_init(struct dentry *parent);

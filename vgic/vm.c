@@ -169,13 +169,17 @@ static void vlpi_mig_vm_debugfs_add(struct vlpi_mig_vm *vm)
 	debugfs_create_file("vlpis", 0444, vm->dir, vm, &vlpis_fops);
 }
 
-static void vlpi_mig_vm_free_rcu(struct rcu_head *rcu)
+/* Its bitmaps (either may be NULL), then the state itself */
+static void vlpi_mig_vm_release(struct vlpi_mig_vm *vm)
 {
-	struct vlpi_mig_vm *vm = container_of(rcu, struct vlpi_mig_vm, rcu);
-
 	bitmap_free(vm->seen);
 	bitmap_free(vm->seen_pending);
 	kfree(vm);
+}
+
+static void vlpi_mig_vm_free_rcu(struct rcu_head *rcu)
+{
+	vlpi_mig_vm_release(container_of(rcu, struct vlpi_mig_vm, rcu));
 }
 
 /* After a grace period, as lookups are lockless; module exit waits for it */
@@ -268,11 +272,8 @@ struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm)
 						 GFP_KERNEL_ACCOUNT);
 	}
 	if (!vm || !vm->seen || !vm->seen_pending) {
-		if (vm) {
-			bitmap_free(vm->seen);
-			bitmap_free(vm->seen_pending);
-			kfree(vm);
-		}
+		if (vm)
+			vlpi_mig_vm_release(vm);
 		vm = ERR_PTR(-ENOMEM);
 		goto out;
 	}
@@ -283,9 +284,7 @@ struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm)
 	ret = xa_err(xa_store(&vlpi_mig_vms, (unsigned long)kvm, vm,
 			      GFP_KERNEL_ACCOUNT));
 	if (ret) {
-		bitmap_free(vm->seen);
-		bitmap_free(vm->seen_pending);
-		kfree(vm);
+		vlpi_mig_vm_release(vm);
 		vm = ERR_PTR(ret);
 		goto out;
 	}
