@@ -11,11 +11,14 @@
  * back the bytes that changed, in one range. The bits of INTIDs that have
  * no LPI are left as the guest has them, as the vGIC leaves them.
  *
- * It saves exactly what the vGIC's walk would: it takes the save only when
- * every redistributor has its LPIs on and its whole pending table in guest
- * RAM, and otherwise hands the walk back to the vGIC (-ENOIOCTLCMD), which
+ * It saves what the vGIC's walk would: it takes the save only when every
+ * redistributor has its LPIs on and its whole pending table in guest RAM,
+ * and otherwise hands the walk back to the vGIC (-ENOIOCTLCMD), which
  * calls vlpi_mig_save_vlpi() for each forwarded vLPI, so that every corner
- * (LPIs off, a table outside RAM) keeps the rules of save.c.
+ * (LPIs off, a table outside RAM) keeps the rules of save.c. An LPI past
+ * the vITS's 16 INTID bits, which no guest can map (MAPTI refuses it) and
+ * the vGIC refuses at restore, would have its bit past the table: it is
+ * skipped and counted, never written.
  *
  * Locking: called with kvm->lock, every vcpu->mutex, config_lock and every
  * vITS's its_lock held; no vCPU runs. The LPIs are walked under RCU without
@@ -80,7 +83,7 @@ EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_merge_range);
 /**
  * vlpi_mig_map_add() - note an LPI in its redistributor's map
  * @map: the map
- * @intid: the LPI, which the vITS keeps below BIT(VLPI_MIG_VITS_IDBITS)
+ * @intid: the LPI
  * @pending: whether to save it pending
  *
  * Return: 0, or -ERANGE for an INTID no map holds.
@@ -166,7 +169,7 @@ static void vlpi_mig_gather(struct kvm *kvm, struct vlpi_mig_vm *vm,
 	struct kvm_vcpu *vcpu;
 	struct vgic_irq *irq;
 	unsigned long idx;
-	bool pending;
+	bool pending, hw;
 
 	rcu_read_lock();
 	xas_for_each(&xas, irq, ULONG_MAX) {
@@ -189,17 +192,27 @@ static void vlpi_mig_gather(struct kvm *kvm, struct vlpi_mig_vm *vm,
 		if (!vcpu)
 			continue;
 
-		if (READ_ONCE(irq->hw)) {
+		hw = READ_ONCE(irq->hw);
+		if (hw) {
 			pending = vlpi_mig_vlpi_pending(kvm, vm, irq);
 			maps[vcpu->vcpu_idx].forwarded++;
-			if (pending)
-				atomic64_inc(&vm->stats.saved_pending);
 		} else {
 			/* Read as the vGIC's walk reads it, no vCPU running */
 			pending = READ_ONCE(irq->pending_latch);
 		}
-		WARN_ON_ONCE(vlpi_mig_map_add(&maps[vcpu->vcpu_idx],
-					      irq->intid, pending));
+		if (vlpi_mig_map_add(&maps[vcpu->vcpu_idx], irq->intid,
+				     pending)) {
+			/* Past the table: only a VMM's restore could name it */
+			atomic64_inc(&vm->stats.skipped);
+			trace_vlpi_mig_skip(kvm, vm, vcpu, irq->intid, -1,
+					    pending, -ERANGE);
+			pr_err_ratelimited("VM %d: LPI %u not saved: past the vITS's %u INTID bits, so past its pending table\n",
+					   kvm->userspace_pid, irq->intid,
+					   VLPI_MIG_VITS_IDBITS);
+			continue;
+		}
+		if (hw && pending)
+			atomic64_inc(&vm->stats.saved_pending);
 	}
 	rcu_read_unlock();
 }
