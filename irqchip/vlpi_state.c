@@ -10,17 +10,26 @@
  * 1. Anyone holding the host IRQ number can call it at any time. The
  *    reader answers only for a vPE inside a coherency window this module
  *    opened (vlpi_mig_vpt_open()), and only if it finds at the read what
- *    the window should have made true (the vPE not resident and its
- *    doorbell deactivated, that is unmapped); it refuses with -EACCES
- *    otherwise, so no caller ever gets a stale bit. The fail_vpt_window
- *    fault point breaks the window on purpose to show the refusal.
+ *    the window should have made true; it refuses with -EACCES otherwise,
+ *    so no caller ever gets a bit the window did not vouch for. On
+ *    GICv4.1 that is the vPE not resident and unmapped: its doorbell
+ *    deactivated, which on GICv4.1 always sends VMAPP with V=0 (the ITS
+ *    driver maps vPEs eagerly there), after which the VPT is coherent.
+ *    On a GICv4.0 declared coherent the GIC keeps the VPT in memory
+ *    already, and the window unmaps nothing (unmapping would drop the
+ *    vLPIs of a live device, and frees the doorbells other VMs share a
+ *    CPU with): the vPE must not be resident. The fail_vpt_window fault
+ *    point opens the window without making anything coherent, to show
+ *    the refusal.
  *
  * 2. A vmapp_count check races with VMAPP. Nothing here infers the
  *    mapping state from a counter: the module unmaps the vPEs itself, and
  *    opens and closes the window only with kvm->lock, every vcpu->mutex
- *    and kvm->arch.config_lock held. That excludes every path that maps a
- *    vPE of the VM: vcpu_load() (residency, VMOVP), vGIC init and teardown
- *    (doorbell request and free), and another save.
+ *    and kvm->arch.config_lock held (and on GICv4.1 every vITS's its_lock
+ *    from the unmap to the map back). That excludes every path that maps
+ *    a vPE of the VM: vcpu_load() (residency, VMOVP), vGIC init and
+ *    teardown (doorbell request and free), forwarding set up, and
+ *    another save.
  *
  * 3. After unmapping, the CPU caches must be cleaned and invalidated to
  *    the PoC before the GIC's writes are visible. its_vpe_sync_vpt() does
@@ -37,6 +46,15 @@
  * That read goes by its own rule alone, even for a vPE a save has marked:
  * it holds none of the save's locks, so it could find the vPE marked and
  * then, the save having unmarked it and mapped it back, mapped.
+ *
+ * A read alone leaves three windows, each a few ITS commands long with
+ * interrupts off on the reading CPU, in which a vCPU made resident on
+ * another CPU takes the vLPI as well (design.rst, "Unforward"): between
+ * the residency check and the read; between the read and the second
+ * residency check, if the vPE was made resident, took the vLPI and left
+ * again in between (the second check cannot see that); and between the
+ * read and the DISCARD. An MSI that arrives after the read is discarded
+ * with the mapping, as upstream discards it.
  *
  * Locking: the window (vlpi_mig_window) is written under the save
  * path's locks above, and read locklessly (xarray, RCU) by the reader,
@@ -72,9 +90,10 @@ static DEFINE_PER_CPU(struct its_vpe *, vlpi_mig_reading_vpe);
 
 /*
  * Fault points for the tests, on kernels built with CONFIG_FAULT_INJECTION:
- * open the save's window without unmapping the vPEs, as a broken window
- * would, so that a test can see the reader refuse; and fail the window's
- * allocation, so that a test can see the save go on without it.
+ * open the save's window without making any VPT coherent (no vPE unmapped
+ * or marked), as a broken window would, so that a test can see the reader
+ * refuse; and fail the window's allocation, so that a test can see the
+ * save left to the vGIC.
  */
 static DECLARE_FAULT_ATTR(vlpi_mig_fail_vpt_window);
 static DECLARE_FAULT_ATTR(vlpi_mig_fail_window_alloc);
@@ -94,10 +113,13 @@ void vlpi_mig_fault_init(struct dentry *parent)
 /**
  * vlpi_mig_window_init() - an empty window, for a test's own fixture
  * @w: the window
+ * @mode: how the VPTs of the vPEs it will hold are made coherent
  */
-VISIBLE_IF_KUNIT void vlpi_mig_window_init(struct vlpi_mig_window *w)
+VISIBLE_IF_KUNIT void vlpi_mig_window_init(struct vlpi_mig_window *w,
+					   enum vlpi_mig_vpt_mode mode)
 {
 	xa_init(&w->vpes);
+	w->mode = mode;
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_window_init);
 
@@ -132,16 +154,23 @@ EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_window_unmark);
 
 /*
  * What the save's window set, checked at the read rather than trusted:
- * the vPE is not resident, and its doorbell, whose activation maps the
- * vPE, is deactivated. Read without the doorbell's descriptor lock: the
- * save holds every lock under which it changes, and only a read under
- * the save's locks goes by its marks (never unforward's, below).
+ * the vPE is not resident and, on GICv4.1, its doorbell, whose
+ * deactivation unmapped it, is deactivated. Read without the doorbell's
+ * descriptor lock: the save holds every lock under which it changes, and
+ * only a read under the save's locks goes by its marks (never
+ * unforward's, below).
  */
-static bool vlpi_mig_vpe_unmapped(struct its_vpe *vpe)
+static bool vlpi_mig_vpe_coherent(enum vlpi_mig_vpt_mode mode,
+				  struct its_vpe *vpe)
 {
-	struct irq_data *d = irq_get_irq_data(vpe->irq);
+	struct irq_data *d;
 
-	return !READ_ONCE(vpe->resident) && !(d && irqd_is_activated(d));
+	if (READ_ONCE(vpe->resident))
+		return false;
+	if (mode != VLPI_MIG_VPT_GICV4_1)
+		return mode == VLPI_MIG_VPT_DECLARED;
+	d = irq_get_irq_data(vpe->irq);
+	return !(d && irqd_is_activated(d));
 }
 
 /**
@@ -154,9 +183,10 @@ static bool vlpi_mig_vpe_unmapped(struct its_vpe *vpe)
  * @pending: its pending bit, on success
  *
  * Answers for @alone found not resident, or for a vPE marked in @w and
- * found unmapped. @alone goes by its own rule even if a save has marked
- * it: unforward reads it without the save's locks, so the save may be
- * unmarking it and mapping it back between the two checks of a mark.
+ * found as @w's window leaves it (vlpi_mig_vpe_coherent()). @alone goes
+ * by its own rule even if a save has marked it: unforward reads it
+ * without the save's locks, so the save may be unmarking it and mapping
+ * it back between the two checks of a mark.
  *
  * Return: 0; -EACCES if @vpe's VPT is not known to be coherent; -ERANGE if
  * @vintid is past what KVM's vITS implements.
@@ -172,7 +202,7 @@ VISIBLE_IF_KUNIT int vlpi_mig_window_read(struct vlpi_mig_window *w,
 		if (READ_ONCE(vpe->resident))
 			return -EACCES;
 	} else if (xa_load(&w->vpes, vpe->vpe_id) != vpe ||
-		   !vlpi_mig_vpe_unmapped(vpe)) {
+		   !vlpi_mig_vpe_coherent(w->mode, vpe)) {
 		return -EACCES;
 	}
 	if (vintid >= BIT(VLPI_MIG_VITS_IDBITS))
@@ -202,21 +232,29 @@ static const struct its_vlpi_state_ops vlpi_mig_state_ops = {
 /**
  * vlpi_mig_vpt_open() - make every VPT of a VM coherent and readable
  * @kvm: the VM, with kvm->lock, every vcpu->mutex and config_lock held
+ * @mode: the host's VPT access mode: GICv4.1 or declared coherent
  * @unmapped: set to whether the vPEs were unmapped, for vlpi_mig_vpt_close()
  *
- * Unmaps every vPE of the VM once, cleans and invalidates their VPTs to
- * the PoC and lets the reader answer for them, until vlpi_mig_vpt_close().
+ * On GICv4.1, unmaps every vPE of the VM once (which holds every vITS's
+ * its_lock until vlpi_mig_vpt_close()); on a GICv4.0 declared coherent,
+ * unmaps none. Then cleans and invalidates their VPTs to the PoC and lets
+ * the reader answer for them, until vlpi_mig_vpt_close().
  *
- * Return: 0, or -ENOMEM with the vPEs mapped again.
+ * Return: 0, or -ENOMEM with the vPEs as they were.
  */
-int vlpi_mig_vpt_open(struct kvm *kvm, bool *unmapped)
+int vlpi_mig_vpt_open(struct kvm *kvm, enum vlpi_mig_vpt_mode mode,
+		      bool *unmapped)
 {
 	struct its_vm *its_vm = &kvm->arch.vgic.its_vm;
 	int i, ret;
 
-	*unmapped = !should_fail(&vlpi_mig_fail_vpt_window, 1);
-	if (*unmapped)
+	*unmapped = false;
+	if (should_fail(&vlpi_mig_fail_vpt_window, 1))
+		return 0;
+	if (mode == VLPI_MIG_VPT_GICV4_1) {
 		vlpi_mig_seam.vgic_mig_unmap_vpes(kvm);
+		*unmapped = true;
+	}
 
 	for (i = 0; i < its_vm->nr_vpes; i++) {
 		struct its_vpe *vpe = its_vm->vpes[i];
@@ -280,15 +318,27 @@ int vlpi_mig_vpt_read_one(enum vlpi_mig_vpt_mode mode, struct its_vpe *vpe,
 	ret = irq_get_irqchip_state(host_irq, IRQCHIP_STATE_PENDING, pending);
 	__this_cpu_write(vlpi_mig_reading_vpe, NULL);
 
-	/* Made resident meanwhile: a vCPU may have taken what we read */
+	/*
+	 * Made resident meanwhile: a vCPU may have taken what we read. The
+	 * descriptor lock's release does not order the VPT's load before
+	 * this one.
+	 */
+	smp_rmb();
 	if (!ret && READ_ONCE(vpe->resident))
 		ret = -EBUSY;
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_vpt_read_one);
 
-int vlpi_mig_state_register(void)
+/**
+ * vlpi_mig_state_register() - become the ITS's vLPI state reader
+ * @mode: the host's VPT access mode, which the save's window goes by
+ *
+ * Return: 0, or the ITS driver's error.
+ */
+int vlpi_mig_state_register(enum vlpi_mig_vpt_mode mode)
 {
+	vlpi_mig_window.mode = mode;
 	return vlpi_mig_seam.its_register_vlpi_state_ops(&vlpi_mig_state_ops);
 }
 

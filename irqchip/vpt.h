@@ -40,24 +40,28 @@ const char *vlpi_mig_vpt_mode_name(enum vlpi_mig_vpt_mode mode);
 /**
  * struct vlpi_mig_window - the vPEs whose VPT a reader may read
  * @vpes: the vPEs, by vpe_id, whose VPT was made coherent
+ * @mode: how the host's VPTs are made coherent, which the reader checks
  *
  * The ITS's reader consults the save's window alone; tests make their own.
  */
 struct vlpi_mig_window {
 	struct xarray vpes;
+	enum vlpi_mig_vpt_mode mode;
 };
 
 /* vlpi_state.c */
-int vlpi_mig_vpt_open(struct kvm *kvm, bool *unmapped);
+int vlpi_mig_vpt_open(struct kvm *kvm, enum vlpi_mig_vpt_mode mode,
+		      bool *unmapped);
 void vlpi_mig_vpt_close(struct kvm *kvm, bool unmapped);
 void vlpi_mig_fault_init(struct dentry *parent);
 int vlpi_mig_vpt_read_one(enum vlpi_mig_vpt_mode mode, struct its_vpe *vpe,
 			  int host_irq, bool *pending);
-int vlpi_mig_state_register(void);
+int vlpi_mig_state_register(enum vlpi_mig_vpt_mode mode);
 void vlpi_mig_state_unregister(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
-void vlpi_mig_window_init(struct vlpi_mig_window *w);
+void vlpi_mig_window_init(struct vlpi_mig_window *w,
+			  enum vlpi_mig_vpt_mode mode);
 int vlpi_mig_window_mark(struct vlpi_mig_window *w, struct its_vpe *vpe);
 void vlpi_mig_window_unmark(struct vlpi_mig_window *w, struct its_vpe *vpe);
 int vlpi_mig_window_read(struct vlpi_mig_window *w, struct its_vpe *alone,

@@ -287,15 +287,23 @@ static void destroy_window(void *w)
 	xa_destroy(&((struct vlpi_mig_window *)w)->vpes);
 }
 
-static struct vlpi_mig_window *fake_window(struct kunit *test)
+/* A window as a host in @mode opens it */
+static struct vlpi_mig_window *fake_window_of(struct kunit *test,
+					      enum vlpi_mig_vpt_mode mode)
 {
 	struct vlpi_mig_window *w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, w);
-	vlpi_mig_window_init(w);
+	vlpi_mig_window_init(w, mode);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_window,
 							w), 0);
 	return w;
+}
+
+/* GICv4.1's: a marked vPE is read only once unmapped */
+static struct vlpi_mig_window *fake_window(struct kunit *test)
+{
+	return fake_window_of(test, VLPI_MIG_VPT_GICV4_1);
 }
 
 static void set_vpt_bit(struct its_vpe *vpe, u32 vintid)
@@ -510,7 +518,62 @@ static void read_alone_ignores_save_window(struct kunit *test)
 	vlpi_mig_window_unmark(w, vpe);
 }
 
+/*
+ * A GICv4.0 declared coherent keeps the VPT in memory: its window unmaps
+ * no vPE, and the reader answers for a marked vPE whose doorbell is still
+ * activated, as long as it is not resident. GICv4.1's refuses that vPE.
+ */
+static void window_declared_reads_mapped_vpe(struct kunit *test)
+{
+	struct vlpi_mig_window *w40 = fake_window_of(test,
+						     VLPI_MIG_VPT_DECLARED);
+	struct vlpi_mig_window *w41 = fake_window(test);
+	struct its_vpe *vpe = fake_vpe(test);
+	bool pending = false;
+	int irq;
+
+	irq = irq_alloc_descs(-1, 1, 1, NUMA_NO_NODE);
+	KUNIT_ASSERT_GE(test, irq, 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_doorbell,
+							(void *)(unsigned long)irq),
+			0);
+	vpe->irq = irq;
+	irqd_set_activated(irq_get_irq_data(irq));
+	set_vpt_bit(vpe, 8193);
+	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w40, vpe), 0);
+	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w41, vpe), 0);
+
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w40, NULL, vpe, 8193,
+						   &pending), 0);
+	KUNIT_EXPECT_TRUE(test, pending);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w41, NULL, vpe, 8193,
+						   &pending), -EACCES);
+	vpe->resident = true;
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w40, NULL, vpe, 8193,
+						   &pending), -EACCES);
+
+	irqd_clr_activated(irq_get_irq_data(irq));
+	vlpi_mig_window_unmark(w40, vpe);
+	vlpi_mig_window_unmark(w41, vpe);
+}
+
+/* Where vLPI state cannot be made coherent at all, no window answers */
+static void window_unreadable_answers_nothing(struct kunit *test)
+{
+	struct vlpi_mig_window *w = fake_window_of(test,
+						   VLPI_MIG_VPT_UNREADABLE);
+	struct its_vpe *vpe = fake_vpe(test);
+	bool pending;
+
+	KUNIT_ASSERT_EQ(test, vlpi_mig_window_mark(w, vpe), 0);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_window_read(w, NULL, vpe, 8192,
+						   &pending), -EACCES);
+	vlpi_mig_window_unmark(w, vpe);
+}
+
 static struct kunit_case window_cases[] = {
+	KUNIT_CASE(window_declared_reads_mapped_vpe),
+	KUNIT_CASE(window_unreadable_answers_nothing),
 	KUNIT_CASE(read_one_needs_declared_coherent),
 	KUNIT_CASE(read_one_refuses_resident_vpe),
 	KUNIT_CASE(read_one_closes_its_window),
@@ -550,6 +613,45 @@ static void save_clears_only_its_bit(struct kunit *test)
 	/* A stale bit from an earlier save goes; its neighbours stay */
 	KUNIT_EXPECT_EQ(test, vlpi_mig_pend_byte(0xff, 7, false), 0x7f);
 	KUNIT_EXPECT_EQ(test, vlpi_mig_pend_byte(0x00, 7, false), 0x00);
+}
+
+/* The save opens the VPT window to read vLPI state, and only then */
+static void save_window_only_to_read(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, vlpi_mig_save_needs_window(VLPI_MIG_READ, true));
+	KUNIT_EXPECT_FALSE(test,
+			   vlpi_mig_save_needs_window(VLPI_MIG_READ, false));
+	KUNIT_EXPECT_FALSE(test, vlpi_mig_save_needs_window(VLPI_MIG_ALL_PENDING,
+							    true));
+	KUNIT_EXPECT_FALSE(test, vlpi_mig_save_needs_window(VLPI_MIG_REFUSE,
+							    true));
+	KUNIT_EXPECT_FALSE(test, vlpi_mig_save_needs_window(VLPI_MIG_UPSTREAM,
+							    true));
+}
+
+/*
+ * On GICv4.1 upstream reads the VPTs itself: whatever the policy, a save
+ * whose window cannot be opened is the vGIC's, never one that saves the
+ * forwarded vLPIs from their latch.
+ */
+static void save_failed_window_left_to_vgic(struct kunit *test)
+{
+	u64 p;
+
+	for (p = KVM_VLPI_MIG_POLICY_STRICT; p <= KVM_VLPI_MIG_POLICY_LEGACY;
+	     p++) {
+		enum vlpi_mig_action a =
+			vlpi_mig_save_action(VLPI_MIG_VPT_GICV4_1, p);
+
+		if (vlpi_mig_save_needs_window(a, true))
+			KUNIT_EXPECT_EQ(test, vlpi_mig_save_take(a, -ENOMEM), 0);
+		else
+			KUNIT_EXPECT_EQ(test, vlpi_mig_save_take(a, 0), 0);
+	}
+	KUNIT_EXPECT_EQ(test, vlpi_mig_save_take(VLPI_MIG_READ, 0), 1);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_save_take(VLPI_MIG_ALL_PENDING, 0), 1);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_save_take(VLPI_MIG_REFUSE, 0), 1);
+	KUNIT_EXPECT_EQ(test, vlpi_mig_save_take(VLPI_MIG_UPSTREAM, 0), 0);
 }
 
 static struct vlpi_mig_rdist_map *new_map(struct kunit *test)
@@ -631,6 +733,8 @@ static struct kunit_case save_cases[] = {
 	KUNIT_CASE(save_reads_state_where_readable),
 	KUNIT_CASE(save_sets_only_its_bit),
 	KUNIT_CASE(save_clears_only_its_bit),
+	KUNIT_CASE(save_window_only_to_read),
+	KUNIT_CASE(save_failed_window_left_to_vgic),
 	KUNIT_CASE(map_add_tracks_range),
 	KUNIT_CASE(map_add_rejects_non_lpi),
 	KUNIT_CASE(merge_keeps_other_bits),

@@ -12,8 +12,9 @@
  * vgic_mig_lock (mutex, registration only)
  * kvm->lock, vcpu->mutex, kvm->arch.config_lock, its->its_lock
  *     (whichever the vGIC holds when it calls a hook that may sleep; the
- *     pending-table save holds all of them, every vITS's its_lock
- *     included, so that forwarding waits for it)
+ *     pending-table save holds the first three, and on GICv4.1 takes
+ *     every vITS's its_lock while its VPT window is open, so that
+ *     forwarding waits for the window, and only for it)
  *   vgic_mig_srcu (read side)
  *     vlpi_mig_vms_lock (mutex: per-VM state created or freed, a VM
  *         pinning the module, debugfs)
@@ -22,15 +23,15 @@
  *           removing it waits for a reader of its vlpis file)
  *     vlpi_mig_window.vpes.xa_lock (spinlock: the save's VPT window)
  *   irq_desc->lock of each vPE's doorbell, then the ITS driver's vPE
- *       and proxy locks (raw: the window's free_irq(), request_irq()
- *       and irq_set_affinity(), through the vGIC, as vgic_v4_load()
- *       takes them under vcpu->mutex)
+ *       locks (raw: the GICv4.1 window's free_irq() and request_irq(),
+ *       through the vGIC, as vgic_v4_load() takes them under
+ *       vcpu->mutex)
  * RCU read side (a VM's vlpis file, read with no lock of the module's)
  *   vgic_irq->irq_lock (raw), to read each LPI's forwarding
  * kvm->irqfds.lock (spinlock, IRQs off: a GSI route change)
  *   vgic_irq->irq_lock (raw: the forward and unforward hooks, and the
  *       save's read of each vLPI; also taken under its->its_lock, by
- *       set-forwarding and by the save)
+ *       set-forwarding and by the save inside a GICv4.1 window)
  *     vgic_mig_srcu (read side)
  *       irq_desc->lock of the host IRQ (raw: irq_{get,set}_irqchip_state())
  *
@@ -125,9 +126,10 @@ static int __init vlpi_mig_init(void)
 			   &vlpi_mig_host.caps);
 	vlpi_mig_fault_init(vlpi_mig_debugfs);
 	vlpi_mig_vm_fault_init(vlpi_mig_debugfs);
+	vlpi_mig_save_debugfs_init(vlpi_mig_debugfs);
 	vlpi_mig_vm_debugfs_init(vlpi_mig_debugfs);
 
-	ret = vlpi_mig_state_register();
+	ret = vlpi_mig_state_register(host->vpt_mode);
 	if (ret) {
 		pr_err("cannot register as the ITS's vLPI state reader: %d\n",
 		       ret);

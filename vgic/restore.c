@@ -28,9 +28,11 @@
  * While the vPE is resident, a vCPU may be taking the vLPI: the module
  * behaves as upstream and counts the case (unforward_running); the VMM
  * has not quiesced the guest, the objection upstream raised. A vPE made
- * resident between the read and the DISCARD, whose vCPU takes the vLPI
- * in that window, would take it twice: the window is a few ITS commands
- * long, with interrupts off on this CPU.
+ * resident elsewhere around the read can still take the vLPI as well as
+ * the latch kept here, so that the guest takes it twice: in the three
+ * windows irqchip/vlpi_state.c names, each a few ITS commands long with
+ * interrupts off on this CPU, and all reachable only by a VMM that tears
+ * forwarding down while the guest runs.
  *
  * No vPE can be unmapped here (that frees its doorbell, which sleeps), so
  * on GICv4.1 and on GICv4.0 not declared coherent, unforward is as

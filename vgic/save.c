@@ -5,29 +5,35 @@
  *
  * The module saves every LPI in one pass (save_all.c); where that pass
  * hands the save back, the vGIC walks every LPI and saves the software
- * ones itself, and hands each forwarded one to vlpi_mig_save_vlpi(). The
- * first forwarded vLPI either meets makes the VPTs coherent
- * (vlpi_mig_save_open(): every vPE of the VM unmapped once), and
- * vlpi_mig_save_end() maps them back.
+ * ones itself, and hands each forwarded one to vlpi_mig_save_vlpi().
+ * Where the save reads vLPI state, vlpi_mig_save_begin() first opens the
+ * VPT window (on GICv4.1 every vPE of the VM unmapped once, and every
+ * vITS's its_lock held, so that no forwarding is set up meanwhile), and
+ * only if a vLPI is forwarded; the one-pass save closes it as soon as it
+ * has read them, before it touches guest RAM, and vlpi_mig_save_end()
+ * otherwise. If the window cannot be opened, the module leaves the whole
+ * save to the vGIC, which saves as upstream does: on GICv4.1 it unmaps
+ * the vPEs and reads the VPTs itself, so a failure never saves less than
+ * upstream would.
  *
  * QEMU calls KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES on every VM stop, not
  * only for migration, and aborts on any error but EFAULT: that save never
  * fails because of a vLPI. One whose state cannot be read (a GICv4.0 not
- * declared coherent, or a read error) is saved as upstream saves it (its
- * software latch), counted (unreadable) and logged once per save. The
- * refusal the strict policy asks for is KVM_DEV_ARM_ITS_SAVE_TABLES's,
- * whose error QEMU only logs, and CAPS lacks KVM_VLPI_MIG_CAP_SAVE on
- * such a host, for a VMM that asks before a migration starts.
+ * declared coherent, or a read error) is saved from its software latch,
+ * as the vGIC's walk saves it on GICv4.0, counted (unreadable) and logged
+ * once per save. The refusal the strict policy asks for is
+ * KVM_DEV_ARM_ITS_SAVE_TABLES's, whose error QEMU only logs, and CAPS
+ * lacks KVM_VLPI_MIG_CAP_SAVE on such a host, for a VMM that asks before
+ * a migration starts.
  *
- * Called with kvm->lock, every vcpu->mutex and kvm->arch.config_lock
- * held, and every vITS's its_lock (the pending-table save takes them all
- * around the module's part, so that no forwarding is set up, and no VINT
- * sent, while vPEs are unmapped; ITS_SAVE_TABLES holds its own); no vCPU
- * runs.
+ * Called with kvm->lock, every vcpu->mutex and kvm->arch.config_lock held
+ * (ITS_SAVE_TABLES holds its vITS's its_lock too); no vCPU runs.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/interrupt.h>
 #include <linux/kvm_host.h>
 #include <asm/kvm_mmu.h>
@@ -90,17 +96,61 @@ u8 vlpi_mig_pend_byte(u8 val, u8 bit, bool pending)
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_pend_byte);
 
 /**
+ * vlpi_mig_save_needs_window() - whether a save opens the VPT window
+ * @action: what the save does with forwarded vLPIs
+ * @forwarded: whether the VM has a forwarded vLPI
+ *
+ * Return: true if the save reads vLPI state and has a vLPI to read.
+ */
+bool vlpi_mig_save_needs_window(enum vlpi_mig_action action, bool forwarded)
+{
+	return action == VLPI_MIG_READ && forwarded;
+}
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_save_needs_window);
+
+/**
+ * vlpi_mig_save_take() - whether the module takes a pending-table save
+ * @action: what the save does with forwarded vLPIs
+ * @window: the result of opening the VPT window, 0 if none was needed
+ *
+ * A window that could not be opened leaves the whole save to the vGIC,
+ * which saves as upstream does: on GICv4.1 it reads the VPTs itself.
+ *
+ * Return: 1 to take the save, 0 to leave it to the vGIC.
+ */
+int vlpi_mig_save_take(enum vlpi_mig_action action, int window)
+{
+	return action != VLPI_MIG_UPSTREAM && !window;
+}
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_save_take);
+
+/*
+ * Test-only: how long a pending-table save waits once its window is
+ * closed, so that a test can see what still waits on the save (debugfs
+ * save_hold_ms; 0, the default, waits not at all).
+ */
+static u32 vlpi_mig_save_hold_ms;
+
+/**
+ * vlpi_mig_save_debugfs_init() - expose the save's test-only hold point
+ * @parent: the module's debugfs directory
+ */
+void vlpi_mig_save_debugfs_init(struct dentry *parent)
+{
+	debugfs_create_u32("save_hold_ms", 0600, parent,
+			   &vlpi_mig_save_hold_ms);
+}
+
+/**
  * vlpi_mig_assert_save_locks() - what the vGIC holds around both saves
  * @kvm: the VM
  * @vcpu: the vCPU an LPI targets, whose mutex alone is checked, or NULL
  *	to check every vCPU's
  *
- * The hooks rely on kvm->lock, config_lock and every vcpu->mutex. Checking
- * a vCPU's mutex scans the locks the task holds, every vcpu->mutex among
- * them, so a hook called for each LPI checks its target's only, and the
- * hooks called once a save check them all: the whole walk for each of
- * 1024 forwarded ITEs made a 16-vCPU ITS save 2.5 times slower on the
- * lockdep kernel of the bed.
+ * The hooks rely on kvm->lock, config_lock and every vcpu->mutex.
+ * Checking a vCPU's mutex scans every lock the task holds, every
+ * vcpu->mutex among them: a hook called for each LPI checks its target's
+ * only, the hooks called once a save check them all.
  */
 void vlpi_mig_assert_save_locks(struct kvm *kvm, struct kvm_vcpu *vcpu)
 {
@@ -118,9 +168,27 @@ void vlpi_mig_assert_save_locks(struct kvm *kvm, struct kvm_vcpu *vcpu)
 		lockdep_assert_held(&vcpu->mutex);
 }
 
+/* Whether any LPI of the VM is forwarded now */
+static bool vlpi_mig_any_forwarded(struct kvm *kvm)
+{
+	struct vgic_irq *irq;
+	unsigned long idx;
+	bool hw = false;
+
+	rcu_read_lock();
+	xa_for_each(&kvm->arch.vgic.lpi_xa, idx, irq) {
+		hw = READ_ONCE(irq->hw);
+		if (hw)
+			break;
+	}
+	rcu_read_unlock();
+	return hw;
+}
+
 int vlpi_mig_save_begin(struct kvm *kvm)
 {
 	struct vlpi_mig_vm *vm;
+	int window = 0;
 
 	vlpi_mig_assert_save_locks(kvm, NULL);
 	if (!kvm->arch.vgic.its_vm.nr_vpes)
@@ -128,67 +196,67 @@ int vlpi_mig_save_begin(struct kvm *kvm)
 
 	vm = vlpi_mig_vm_get(kvm);
 	if (IS_ERR(vm)) {
-		pr_err("VM %d: no memory for the module's state: forwarded vLPIs saved as upstream saves them\n",
+		pr_err("VM %d: no memory for the module's state: the vGIC saves its pending tables, as upstream\n",
 		       kvm->userspace_pid);
 		return 0;
 	}
 
 	vm->save_action = vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
 					       vlpi_mig_vm_policy(vm));
-	if (vm->save_action == VLPI_MIG_UPSTREAM)
-		return 0;
-
 	vm->save_unreadable = 0;
-	vm->save_opened = false;
-	return 1;
+	vm->save_window = false;
+	vm->save_unmapped = false;
+
+	if (vlpi_mig_save_needs_window(vm->save_action,
+				       vlpi_mig_any_forwarded(kvm))) {
+		window = vlpi_mig_vpt_open(kvm, vlpi_mig_host.vpt_mode,
+					   &vm->save_unmapped);
+		if (window) {
+			pr_err_ratelimited("VM %d: cannot make the VPTs readable (%d): the vGIC saves its pending tables, as upstream\n",
+					   kvm->userspace_pid, window);
+		} else {
+			vm->save_window = true;
+			if (vm->save_unmapped)
+				atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
+					     &vm->stats.vpe_unmaps);
+		}
+	}
+	return vlpi_mig_save_take(vm->save_action, window);
 }
 
 /**
- * vlpi_mig_save_open() - make the VPTs readable for the save in progress
+ * vlpi_mig_save_window_close() - close the save's VPT window, if open
  * @kvm: the VM, with the save's locks held
  * @vm: its state
  *
- * Called at the first forwarded vLPI the save meets, so that a save with
- * none unmaps no vPE; one call per save unmaps every vPE once. If the
- * window cannot be opened, the save goes on as upstream's.
+ * As soon as every vLPI is read: on GICv4.1 that maps the vPEs back and
+ * lets forwarding be set up again.
  */
-void vlpi_mig_save_open(struct kvm *kvm, struct vlpi_mig_vm *vm)
+void vlpi_mig_save_window_close(struct kvm *kvm, struct vlpi_mig_vm *vm)
 {
-	int ret;
-
-	might_sleep();
-	if (!vlpi_mig_save_wants_window(vm))
+	if (!vm->save_window)
 		return;
-
-	vm->save_opened = true;
-	ret = vlpi_mig_vpt_open(kvm, &vm->save_unmapped);
-	if (ret) {
-		pr_err("VM %d: cannot make the VPTs readable (%d): forwarded vLPIs saved as upstream saves them\n",
-		       kvm->userspace_pid, ret);
-		vm->save_opened = false;
-		vm->save_action = VLPI_MIG_REFUSE;
-	} else if (vm->save_unmapped) {
+	vlpi_mig_vpt_close(kvm, vm->save_unmapped);
+	if (vm->save_unmapped)
 		atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
-			     &vm->stats.vpe_unmaps);
-	}
+			     &vm->stats.vpe_maps);
+	vm->save_window = false;
 }
 
 void vlpi_mig_save_end(struct kvm *kvm)
 {
 	/* save_begin() created it, and it lives as long as the VM */
 	struct vlpi_mig_vm *vm = vlpi_mig_vm_find(kvm);
+	u32 hold = READ_ONCE(vlpi_mig_save_hold_ms);
 
 	vlpi_mig_assert_save_locks(kvm, NULL);
 	if (WARN_ON_ONCE(!vm))
 		return;
-	if (vm->save_opened) {
-		vlpi_mig_vpt_close(kvm, vm->save_unmapped);
-		if (vm->save_unmapped)
-			atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
-				     &vm->stats.vpe_maps);
-	}
+	vlpi_mig_save_window_close(kvm, vm);
+	if (hold)
+		msleep(hold);
 	if (vm->save_unreadable)
-		pr_warn_ratelimited("VM %d: %u forwarded vLPI(s) unreadable (LPI %u first), saved as upstream saves them: a pending one is lost (VPT access: %s)\n",
+		pr_warn_ratelimited("VM %d: %u forwarded vLPI(s) unreadable (LPI %u first), saved from their latch: a pending one is lost (VPT access: %s)\n",
 				    kvm->userspace_pid, vm->save_unreadable,
 				    vm->save_first_unreadable,
 				    vlpi_mig_vpt_mode_name(vlpi_mig_host.vpt_mode));
@@ -216,9 +284,9 @@ static int vlpi_mig_write_guest(struct kvm *kvm, gpa_t gpa, u8 val)
  * Read under its irq_lock, which a route change or VFIO unforwarding it
  * takes too: if it was unforwarded since the save looked, its state is in
  * the software latch, as the vGIC would save it. A vLPI whose state cannot
- * be read is saved as upstream saves it (its latch), counted and logged:
- * the save itself never fails for it, as QEMU aborts on any error but
- * EFAULT. Does not sleep.
+ * be read (no window open, or the reader refuses) is saved from its latch,
+ * counted and logged: the save itself never fails for it, as QEMU aborts
+ * on any error but EFAULT. Does not sleep.
  *
  * Return: whether to save it pending.
  */
@@ -276,7 +344,6 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	if (WARN_ON_ONCE(!vm))
 		return 0;
 
-	vlpi_mig_save_open(kvm, vm);
 	pending = vlpi_mig_vlpi_pending(kvm, vm, irq);
 
 	/*

@@ -20,14 +20,16 @@
  * the vGIC refuses at restore, would have its bit past the table: it is
  * skipped and counted, never written.
  *
- * Locking: called with kvm->lock, every vcpu->mutex, config_lock and every
- * vITS's its_lock held; no vCPU runs. The LPIs are walked under RCU without
- * taking references: an LPI leaves lpi_xa only when its last reference
- * goes, and every lasting one (its ITE, the translation cache, a vCPU's
- * ap_list) is dropped only under a lock held here. An LPI whose count a
- * racing injection has just dropped to zero is skipped, as vgic_get_irq()
- * would skip it. A forwarded vLPI is read under its irq_lock (save.c);
- * guest RAM is touched only outside the RCU section.
+ * Locking: called with kvm->lock, every vcpu->mutex and config_lock held,
+ * and on GICv4.1 every vITS's its_lock while the VPT window is open (from
+ * save_begin to the end of the gather); no vCPU runs. The LPIs are walked
+ * under RCU without taking references: an LPI leaves lpi_xa only when its
+ * last reference goes, and every lasting one (its ITE, the translation
+ * cache, a vCPU's ap_list) is dropped only under a lock held here. An LPI
+ * whose count a racing injection has just dropped to zero is skipped, as
+ * vgic_get_irq() would skip it. A forwarded vLPI is read under its
+ * irq_lock (save.c); guest RAM is touched only outside the RCU section,
+ * once the window is closed.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -146,6 +148,8 @@ static bool vlpi_mig_tables_ready(struct kvm *kvm)
 						   BIT(VLPI_MIG_VITS_IDBITS) - 1,
 						   VLPI_MIG_VITS_IDBITS,
 						   &last, &bit);
+		if (!ready)
+			break;
 		for (gfn = gpa_to_gfn(first); ready && gfn <= gpa_to_gfn(last);
 		     gfn++)
 			ready = kvm_is_visible_gfn(kvm, gfn);
@@ -158,8 +162,7 @@ static bool vlpi_mig_tables_ready(struct kvm *kvm)
 
 /*
  * Every LPI into the maps, in one walk under RCU (xas_for_each(): no
- * descent from the root for each LPI, as xa_for_each() makes); the first
- * forwarded vLPI drops it to open the VPTs, which sleeps.
+ * descent from the root for each LPI, as xa_for_each() makes)
  */
 static void vlpi_mig_gather(struct kvm *kvm, struct vlpi_mig_vm *vm,
 			    struct vlpi_mig_rdist_map *maps)
@@ -168,24 +171,12 @@ static void vlpi_mig_gather(struct kvm *kvm, struct vlpi_mig_vm *vm,
 	XA_STATE(xas, &dist->lpi_xa, 0);
 	struct kvm_vcpu *vcpu;
 	struct vgic_irq *irq;
-	unsigned long idx;
 	bool pending, hw;
 
 	rcu_read_lock();
 	xas_for_each(&xas, irq, ULONG_MAX) {
 		if (xas_retry(&xas, irq))
 			continue;
-		if (READ_ONCE(irq->hw) && vlpi_mig_save_wants_window(vm)) {
-			/* The walk resumes after idx, which is looked up again */
-			idx = xas.xa_index;
-			xas_pause(&xas);
-			rcu_read_unlock();
-			vlpi_mig_save_open(kvm, vm);
-			rcu_read_lock();
-			irq = xa_load(&dist->lpi_xa, idx);
-			if (!irq)
-				continue;
-		}
 		if (!kref_read(&irq->refcount))
 			continue;
 		vcpu = READ_ONCE(irq->target_vcpu);
@@ -285,6 +276,7 @@ int vlpi_mig_save_lpis(struct kvm *kvm)
 		vlpi_mig_map_init(&maps[i]);
 
 	vlpi_mig_gather(kvm, vm, maps);
+	vlpi_mig_save_window_close(kvm, vm);
 
 	/* One table outside guest RAM stops no other's, as in save.c */
 	kvm_for_each_vcpu(i, vcpu, kvm)

@@ -13,7 +13,7 @@
  * is written for. scripts/seam-check.sh reads it; vlpi_mig_seam_get()
  * checks the running kernel's at load.
  */
-#define VLPI_MIG_SEAM_VERSION	1
+#define VLPI_MIG_SEAM_VERSION	2
 
 /*
  * Without the series, or with another version of it, stop here: see

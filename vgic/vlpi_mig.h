@@ -105,8 +105,8 @@ struct vlpi_mig_stats {
  *	with VLPI_MIG_SOURCE_CAPS_SET; 0 if the VMM wrote none
  * @pinned: the VMM made a setting, so the VM holds a module reference
  * @save_action: what the save in progress does, fixed at its start
- * @save_opened: whether the save in progress opened the VPT window
- * @save_unmapped: whether the save in progress unmapped the vPEs
+ * @save_window: whether the save in progress opened the VPT window
+ * @save_unmapped: whether that window unmapped the vPEs
  * @save_unreadable: forwarded vLPIs the save in progress could not read
  * @save_first_unreadable: the first of them, for the log
  * @stats: counters
@@ -123,22 +123,13 @@ struct vlpi_mig_vm {
 	u64 source_caps;
 	bool pinned;
 	enum vlpi_mig_action save_action;
-	bool save_opened;
+	bool save_window;
 	bool save_unmapped;
 	unsigned int save_unreadable;
 	u32 save_first_unreadable;
 	struct vlpi_mig_stats stats;
 	struct rcu_head rcu;
 };
-
-/*
- * Whether the save in progress must still open the VPT window before it
- * reads a forwarded vLPI (vlpi_mig_save_open())
- */
-static inline bool vlpi_mig_save_wants_window(const struct vlpi_mig_vm *vm)
-{
-	return !vm->save_opened && vm->save_action == VLPI_MIG_READ;
-}
 
 /* vm.c */
 void vlpi_mig_vm_debugfs_init(struct dentry *parent);
@@ -168,9 +159,12 @@ bool vlpi_mig_state_readable(enum vlpi_mig_vpt_mode mode);
 enum vlpi_mig_action vlpi_mig_save_action(enum vlpi_mig_vpt_mode mode,
 					  u64 policy);
 u8 vlpi_mig_pend_byte(u8 val, u8 bit, bool pending);
+bool vlpi_mig_save_needs_window(enum vlpi_mig_action action, bool forwarded);
+int vlpi_mig_save_take(enum vlpi_mig_action action, int window);
+void vlpi_mig_save_debugfs_init(struct dentry *parent);
 void vlpi_mig_assert_save_locks(struct kvm *kvm, struct kvm_vcpu *vcpu);
 int vlpi_mig_save_begin(struct kvm *kvm);
-void vlpi_mig_save_open(struct kvm *kvm, struct vlpi_mig_vm *vm);
+void vlpi_mig_save_window_close(struct kvm *kvm, struct vlpi_mig_vm *vm);
 bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
 			   struct vgic_irq *irq);
 int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq);

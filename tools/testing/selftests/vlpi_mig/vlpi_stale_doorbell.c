@@ -28,9 +28,7 @@
  * LPI share a redistributor, and so a pending table.
  *
  * This is the host kernel's behaviour, with the module loaded or not:
- * patches 0009 and 0010 of the series. (A doorbell left behind by the
- * save's coherency window, which 0016's vgic_mig_map_vpes() moves back,
- * shows only with two VMs at once: vlpi_mig_fuzz -j 2.)
+ * patches 0009 and 0010 of the series.
  */
 #include <errno.h>
 #include <sched.h>

@@ -83,5 +83,17 @@ int vlpi_mig_get_stats(struct vlpi_vm *v, struct kvm_vlpi_mig_stats *st);
 void vlpi_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage);
 /* Whether the kernel command line holds @word */
 bool cmdline_has(const char *word);
+/*
+ * Whether the host's GIC is a GICv4.1, as the bed that booted it says on
+ * the kernel command line (vlpi_host_gic=4.0 or 4.1); fails the test if
+ * it says neither
+ */
+bool vlpi_host_gicv4_1(void);
+/*
+ * The vPEs a save that reads vLPI state unmaps on this host for a VM of
+ * @nr_vcpus: each of them on GICv4.1 (VMAPP with V=0 makes its VPT
+ * coherent), none on a GICv4.0 declared coherent
+ */
+unsigned int vlpi_save_vpe_unmaps(unsigned int nr_vcpus);
 
 #endif /* SELFTEST_VLPI_MIG_UTIL_H */

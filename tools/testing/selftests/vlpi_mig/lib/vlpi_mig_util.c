@@ -149,6 +149,20 @@ bool cmdline_has(const char *word)
 	return false;
 }
 
+bool vlpi_host_gicv4_1(void)
+{
+	bool v41 = cmdline_has("vlpi_host_gic=4.1");
+
+	TEST_ASSERT(v41 || cmdline_has("vlpi_host_gic=4.0"),
+		    "the kernel command line names no host GIC (vlpi_host_gic=)");
+	return v41;
+}
+
+unsigned int vlpi_save_vpe_unmaps(unsigned int nr_vcpus)
+{
+	return vlpi_host_gicv4_1() ? nr_vcpus : 0;
+}
+
 bool vlpi_mig_test_start(int argc, char *argv[])
 {
 	int opt, module = -1;
