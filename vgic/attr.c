@@ -3,7 +3,10 @@
  * vlpi-mig: the KVM_DEV_ARM_VGIC_GRP_VLPI_MIG attribute group of the
  * vGICv3 device (see uapi/vlpi_mig.h and Documentation/vlpi-mig/uapi.rst).
  *
- * Called from kvm_device_ioctl() with no vGIC lock held.
+ * Called from kvm_device_ioctl() with no vGIC lock held. Only a VMM's
+ * setting (CAPS, POLICY) creates the module's state for a VM; reads, an
+ * unknown attribute and HAS_DEVICE_ATTR never allocate: a VM the module
+ * keeps no state for reads as a new one would.
  */
 
 #include <linux/kvm_host.h>
@@ -77,10 +80,14 @@ static int vlpi_mig_set_caps(struct vlpi_mig_vm *vm, struct kvm *kvm,
 
 	if (get_user(source, uaddr))
 		return -EFAULT;
+
+	/* The first KVM_RUN sets the flag under config_lock */
+	mutex_lock(&kvm->arch.config_lock);
 	if (kvm_vm_has_ran_once(kvm)) {
 		pr_info_ratelimited("VM %d: source caps refused: the VM has run\n",
 				    kvm->userspace_pid);
-		return -EBUSY;
+		ret = -EBUSY;
+		goto out;
 	}
 
 	ret = vlpi_mig_caps_check(source, vlpi_mig_host.caps);
@@ -94,14 +101,13 @@ static int vlpi_mig_set_caps(struct vlpi_mig_vm *vm, struct kvm *kvm,
 		pr_warn_ratelimited("VM %d: source caps %#llx: unknown bits %#llx\n",
 				    kvm->userspace_pid, source,
 				    source & ~KVM_VLPI_MIG_CAPS_ALL);
-	if (ret)
-		return ret;
-
-	ret = vlpi_mig_vm_pin(vm);
-	if (ret)
-		return ret;
-	WRITE_ONCE(vm->source_caps, source | VLPI_MIG_SOURCE_CAPS_SET);
-	return 0;
+	if (!ret)
+		ret = vlpi_mig_vm_pin(vm);
+	if (!ret)
+		WRITE_ONCE(vm->source_caps, source | VLPI_MIG_SOURCE_CAPS_SET);
+out:
+	mutex_unlock(&kvm->arch.config_lock);
+	return ret;
 }
 
 static int vlpi_mig_set_policy(struct vlpi_mig_vm *vm, u64 __user *uaddr)
@@ -121,11 +127,12 @@ static int vlpi_mig_set_policy(struct vlpi_mig_vm *vm, u64 __user *uaddr)
 	return 0;
 }
 
-static int vlpi_mig_get_stats(struct vlpi_mig_vm *vm,
+/* @vm may be NULL: a VM the module keeps no state for has counted nothing */
+static int vlpi_mig_get_stats(struct kvm *kvm, struct vlpi_mig_vm *vm,
 			      struct kvm_vlpi_mig_stats __user *ustats)
 {
-	const struct vlpi_mig_stats *c = &vm->stats;
 	struct kvm_vlpi_mig_stats st = {};
+	const struct vlpi_mig_stats *c;
 	u32 size, flags;
 
 	if (get_user(size, &ustats->size) || get_user(flags, &ustats->flags))
@@ -134,18 +141,21 @@ static int vlpi_mig_get_stats(struct vlpi_mig_vm *vm,
 		return -EINVAL;
 
 	st.size = min_t(u32, size, sizeof(st));
-	st.forwarded = vlpi_mig_vm_forwarded(vm->kvm);
-	st.saved_pending = atomic64_read(&c->saved_pending);
-	st.restored = atomic64_read(&c->restored);
-	st.kept = atomic64_read(&c->kept);
-	st.skipped = atomic64_read(&c->skipped);
-	st.refused = atomic64_read(&c->refused);
-	st.unforward_running = atomic64_read(&c->unforward_running);
-	st.restore_busy = atomic64_read(&c->restore_busy);
-	st.unreadable = atomic64_read(&c->unreadable);
-	st.vpe_unmaps = atomic64_read(&c->vpe_unmaps);
-	st.vpe_maps = atomic64_read(&c->vpe_maps);
-	st.full_saves = atomic64_read(&c->full_saves);
+	st.forwarded = vlpi_mig_vm_forwarded(kvm);
+	if (vm) {
+		c = &vm->stats;
+		st.saved_pending = atomic64_read(&c->saved_pending);
+		st.restored = atomic64_read(&c->restored);
+		st.kept = atomic64_read(&c->kept);
+		st.skipped = atomic64_read(&c->skipped);
+		st.refused = atomic64_read(&c->refused);
+		st.unforward_running = atomic64_read(&c->unforward_running);
+		st.restore_busy = atomic64_read(&c->restore_busy);
+		st.unreadable = atomic64_read(&c->unreadable);
+		st.vpe_unmaps = atomic64_read(&c->vpe_unmaps);
+		st.vpe_maps = atomic64_read(&c->vpe_maps);
+		st.full_saves = atomic64_read(&c->full_saves);
+	}
 
 	return copy_to_user(ustats, &st, st.size) ? -EFAULT : 0;
 }
@@ -155,41 +165,38 @@ int vlpi_mig_set_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 	u64 __user *uaddr = u64_to_user_ptr(attr->addr);
 	struct vlpi_mig_vm *vm;
 
+	if (attr->attr != KVM_DEV_ARM_VLPI_MIG_CAPS &&
+	    attr->attr != KVM_DEV_ARM_VLPI_MIG_POLICY)
+		return -ENXIO;
+
 	vm = vlpi_mig_vm_get(dev->kvm);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
 
-	switch (attr->attr) {
-	case KVM_DEV_ARM_VLPI_MIG_CAPS:
+	if (attr->attr == KVM_DEV_ARM_VLPI_MIG_CAPS)
 		return vlpi_mig_set_caps(vm, dev->kvm, uaddr);
-	case KVM_DEV_ARM_VLPI_MIG_POLICY:
-		return vlpi_mig_set_policy(vm, uaddr);
-	}
-	return -ENXIO;
+	return vlpi_mig_set_policy(vm, uaddr);
 }
 
 int vlpi_mig_get_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 {
 	u64 __user *uaddr = u64_to_user_ptr(attr->addr);
-	struct vlpi_mig_vm *vm;
+	struct vlpi_mig_vm *vm = vlpi_mig_vm_find(dev->kvm);
 	u64 source;
-
-	vm = vlpi_mig_vm_get(dev->kvm);
-	if (IS_ERR(vm))
-		return PTR_ERR(vm);
 
 	switch (attr->attr) {
 	case KVM_DEV_ARM_VLPI_MIG_CAPS:
 		return put_user(vlpi_mig_host.caps, uaddr);
 	case KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS:
-		source = READ_ONCE(vm->source_caps);
+		source = vm ? READ_ONCE(vm->source_caps) : 0;
 		if (!source)
 			return -ENODATA;
 		return put_user(source & ~VLPI_MIG_SOURCE_CAPS_SET, uaddr);
 	case KVM_DEV_ARM_VLPI_MIG_POLICY:
-		return put_user(READ_ONCE(vm->policy), uaddr);
+		return put_user(vlpi_mig_vm_policy(vm), uaddr);
 	case KVM_DEV_ARM_VLPI_MIG_STATS:
-		return vlpi_mig_get_stats(vm, u64_to_user_ptr(attr->addr));
+		return vlpi_mig_get_stats(dev->kvm, vm,
+					  u64_to_user_ptr(attr->addr));
 	}
 	return -ENXIO;
 }

@@ -24,7 +24,10 @@
  * once per save. The refusal the strict policy asks for is
  * KVM_DEV_ARM_ITS_SAVE_TABLES's, whose error QEMU only logs, and CAPS
  * lacks KVM_VLPI_MIG_CAP_SAVE on such a host, for a VMM that asks before
- * a migration starts.
+ * a migration starts. Where an ITS save kept the forwarded ITEs it met,
+ * the pending-table save after it saves their state as that ITS save's
+ * policy said, even if the VMM wrote another POLICY in between: the
+ * tables of one migration agree. A refused ITS save promised nothing.
  *
  * Called with kvm->lock, every vcpu->mutex and kvm->arch.config_lock held
  * (ITS_SAVE_TABLES holds its vITS's its_lock too); no vCPU runs.
@@ -201,8 +204,13 @@ int vlpi_mig_save_begin(struct kvm *kvm)
 		return 0;
 	}
 
-	vm->save_action = vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
-					       vlpi_mig_vm_policy(vm));
+	/* The ITS save before this one kept forwarded ITEs: as it said */
+	if (vm->its_saved)
+		vm->save_action = vm->its_action;
+	else
+		vm->save_action = vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
+						       vlpi_mig_vm_policy(vm));
+	vm->its_saved = false;
 	vm->save_unreadable = 0;
 	vm->save_window = false;
 	vm->save_unmapped = false;
@@ -397,6 +405,7 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 {
 	struct kvm_vcpu *vcpu = READ_ONCE(irq->target_vcpu);
+	enum vlpi_mig_action action;
 	struct vlpi_mig_vm *vm;
 
 	vlpi_mig_assert_save_locks(kvm, vcpu);
@@ -405,10 +414,14 @@ int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
 
-	switch (vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
-				     vlpi_mig_vm_policy(vm))) {
+	action = vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
+				      vlpi_mig_vm_policy(vm));
+	switch (action) {
 	case VLPI_MIG_READ:
 	case VLPI_MIG_ALL_PENDING:
+		/* Kept: the pending-table save after this one follows it */
+		vm->its_action = action;
+		vm->its_saved = true;
 		return 0;
 	case VLPI_MIG_REFUSE:
 		trace_vlpi_mig_refuse(kvm, vm, vcpu, irq->intid,

@@ -109,6 +109,10 @@ struct vlpi_mig_stats {
  * @save_unmapped: whether that window unmapped the vPEs
  * @save_unreadable: forwarded vLPIs the save in progress could not read
  * @save_first_unreadable: the first of them, for the log
+ * @its_action: how the last ITS save that kept forwarded ITEs said their
+ *	state is saved, which the next pending-table save follows
+ * @its_saved: @its_action is set: an ITS save kept a forwarded ITE since
+ *	the last pending-table save
  * @stats: counters
  * @rcu: frees it once lockless lookups are done with it
  */
@@ -127,6 +131,8 @@ struct vlpi_mig_vm {
 	bool save_unmapped;
 	unsigned int save_unreadable;
 	u32 save_first_unreadable;
+	enum vlpi_mig_action its_action;
+	bool its_saved;
 	struct vlpi_mig_stats stats;
 	struct rcu_head rcu;
 };

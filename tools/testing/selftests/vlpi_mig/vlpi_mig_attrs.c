@@ -10,6 +10,11 @@
  * What a VMM sets is never forgotten behind its back: accepted CAPS read
  * back through SOURCE_CAPS, and a VM holding a setting pins the module,
  * so that rmmod is refused until the VM is gone.
+ *
+ * What it only reads costs nothing: for a VM the module keeps no state
+ * for (one created before it was loaded), CAPS, a read of any attribute,
+ * HAS_DEVICE_ATTR and a SET of an unknown attribute create none; the
+ * VM's first setting does.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -162,6 +167,50 @@ static void test_caps(struct vlpi_vm *v, uint64_t host)
 			 (unsigned long)got);
 }
 
+/* The VMs the module keeps state for, from its debugfs; ~0 if unreadable */
+static uint64_t module_vms(void)
+{
+	uint64_t n;
+
+	return read_u64_file(VLPI_MIG_DEBUGFS "/vms", &n) ? n : ~0ull;
+}
+
+static void test_no_state(void)
+{
+	uint64_t caps = 0, p = ~0ull, src = 0, vms0, vms1, vms2;
+	struct kvm_vlpi_mig_stats st;
+	bool coherent = false, ok;
+	struct vlpi_vm *v;
+	int ret;
+
+	read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent", &coherent);
+	ret = vlpi_mig_unload();
+	TEST_ASSERT(!ret, "rmmod vlpi_mig: %s", strerror(ret));
+	v = vlpi_vm_create(1, guest_code);
+	vlpi_mig_load(coherent);
+
+	vms0 = module_vms();
+	ok = !get(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &caps) &&
+	     !__kvm_has_device_attr(v->gic_fd, GRP, KVM_DEV_ARM_VLPI_MIG_CAPS) &&
+	     !get(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p) &&
+	     p == KVM_VLPI_MIG_POLICY_STRICT &&
+	     get(v, KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, &src) == ENODATA &&
+	     !vlpi_mig_get_stats(v, &st) && !st.saved_pending &&
+	     set(v, 99, &p) == ENXIO && get(v, 99, &p) == ENXIO;
+	vms1 = module_vms();
+	ksft_test_result(ok && vms1 == vms0,
+			 "reads, HAS and an unknown SET on a VM older than the module create no state (VMs %lu -> %lu)\n",
+			 (unsigned long)vms0, (unsigned long)vms1);
+
+	p = KVM_VLPI_MIG_POLICY_STRICT;
+	ret = set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p);
+	vms2 = module_vms();
+	ksft_test_result(!ret && vms2 == vms0 + 1,
+			 "its first POLICY write does (VMs %lu -> %lu)\n",
+			 (unsigned long)vms1, (unsigned long)vms2);
+	vlpi_vm_free(v);
+}
+
 /* The module's reference count; ~0 if unreadable */
 static uint64_t module_refs(void)
 {
@@ -222,7 +271,8 @@ int main(int argc, char *argv[])
 
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("the attributes need the module (-m)\n");
-	ksft_set_plan(25);
+	ksft_set_plan(27);
+	test_no_state();
 
 	v = vlpi_vm_create(1, guest_code);
 	TEST_ASSERT(!get(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &host), "read CAPS");

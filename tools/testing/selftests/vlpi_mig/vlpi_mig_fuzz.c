@@ -17,7 +17,9 @@
  * A model of the VM says, after each step, what must hold:
  *
  *   - SAVE_PENDING_TABLES returns 0 (QEMU aborts on anything but 0 and
- *     EFAULT), and saves each target's bit as the model has it pending;
+ *     EFAULT), and saves each target's bit as the model has it pending,
+ *     unless the policy is legacy and no ITS save since the last one kept
+ *     a forwarded ITE (one that did decides how its state is saved);
  *   - ITS_SAVE_TABLES returns 0, or EACCES with a forwarded vLPI under
  *     the legacy policy (upstream's answer); attribute calls return what
  *     uapi.rst lists for them;
@@ -113,6 +115,8 @@ struct model {
 	int route;			/* a target: 0, 1, or 2 (unmapped) */
 	bool vpt[NR_LPIS], sw[NR_LPIS];	/* pending, in the VPT or software */
 	uint64_t policy;
+	/* The last ITS save kept a forwarded ITE: the next pending save reads */
+	bool promised;
 };
 
 struct seq {
@@ -292,12 +296,15 @@ static void step_its_save(struct seq *s)
 	note(s, "(%s)", strerror(ret));
 	if (ret != (refuse ? EACCES : 0))
 		fail(s, "ITS_SAVE_TABLES returned what uapi.rst does not list");
+	if (!ret && s->m.fwd)
+		s->m.promised = true;
 }
 
 static void step_pending_save(struct seq *s)
 {
 	struct model *m = &s->m;
 	uint8_t *table = vlpi_pend_table(s->v, 0);
+	bool reads;
 	int ret, i;
 
 	memset(table + VLPI_LPI_BASE / 8, 0, 1);
@@ -305,7 +312,10 @@ static void step_pending_save(struct seq *s)
 	note(s, "(%s)", strerror(ret));
 	if (ret)
 		fail(s, "SAVE_PENDING_TABLES did not return 0");
-	if (m->policy == KVM_VLPI_MIG_POLICY_LEGACY)
+	/* An ITS save that kept the ITE decided how its state is saved */
+	reads = m->promised || m->policy != KVM_VLPI_MIG_POLICY_LEGACY;
+	m->promised = false;
+	if (!reads)
 		return;
 	for (i = 0; i < NR_LPIS; i++)
 		if (vlpi_pend_bit(table, VLPI_LPI_BASE + i) !=
