@@ -7,6 +7,7 @@
 #   make demo-qemu  the same job with an unmodified QEMU as the VMM
 #   make check      every test: lint, KUnit, selftests, upstream baseline
 #   make bench      module against upstream, timed: a table, a plot, two lines
+#   make fuzz       the fuzzers, longer than make check has time for
 #   make deb        the kernel, its headers and the module (DKMS) as .debs
 #   make install    the module into $(DESTDIR)/lib/modules/<release>/updates
 #   make install-uapi  the VMM's header into $(DESTDIR)$(includedir)/vlpi-mig
@@ -26,7 +27,7 @@ includedir	?= $(prefix)/include
 KRELEASE	= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 
 .PHONY: all deps headers kernel module selftests edu-driver qemu-userspace check \
-	demo demo-qemu bench bench-deps deb install install-uapi uninstall \
+	demo demo-qemu bench bench-deps fuzz deb install install-uapi uninstall \
 	dkms-build vanilla docs lint clean distclean
 
 EDU	:= $(CURDIR)/tools/testing/selftests/vlpi_mig/edu_vfio_pci
@@ -90,6 +91,10 @@ bench-deps: deps
 # then the save's speedup and unforward's cost against upstream
 bench: bench-deps module selftests
 	@scripts/bench.sh
+
+# Not part of check: the fuzzers for hours rather than minutes
+fuzz: module selftests
+	@scripts/fuzz.sh
 
 # The kernel with the series, its headers, and vlpi-mig-dkms, as packages
 # an arm64 Debian host installs with dpkg -i; not part of check

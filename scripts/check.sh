@@ -56,13 +56,15 @@ done
 
 # The console: no oops, WARN, BUG, lockdep or KASAN report; the lines the
 # bed must show
-bad='(Oops|BUG:|WARNING:|Kernel panic|Unable to handle|Internal error|Call trace:|KASAN|UBSAN|suspected memory leak|possible (circular|recursive) locking|suspicious RCU usage|INFO: task .* blocked)'
+. "$top/scripts/bed-lib.sh"
 n=0
 clean() {
+	local reports
+
 	n=$((n + 1))
-	if grep -Eq "$bad" "$1"; then
+	if reports=$(bed_console_reports "$1"); then
 		echo "not ok $n $2 console is free of oops, WARN, BUG and lock reports"
-		grep -E -m 20 -A 12 "$bad" "$1" | sed 's/^/    # /'
+		echo "$reports"
 	else
 		echo "ok $n $2 console is free of oops, WARN, BUG and lock reports"
 	fi

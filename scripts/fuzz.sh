@@ -1,0 +1,29 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make fuzz: the fuzzers for longer than make check has time for
+# (initramfs/plans/fuzz.plan), in the emulated GICv4 host. Each prints
+# its seed; rerun a failing iteration or sequence with the -s it names.
+# Fails on any failed result, a missing one, or a kernel report in the
+# console.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$top/build/out/fuzz
+. "$top/scripts/bed-lib.sh"
+
+start=$(date +%s)
+ok=1
+VLPI_BED_TIMEOUT=${VLPI_BED_TIMEOUT:-14400} "$top/scripts/run-bed.sh" fuzz || ok=0
+touch "$out/results.tap" "$out/console.log"
+grep -E '^ *(not )?ok |restore fuzz:|sequences in|seed ' "$out/results.tap" | sed 's/^ *//; s/^/  /'
+read -r passed failed skipped < <(awk -v need_marker="# vlpi-mig: plan complete" \
+	-f "$top/scripts/ktap-summary.awk" "$out/results.tap")
+if reports=$(bed_console_reports "$out/console.log"); then
+	echo "fuzz: the console has kernel reports:"
+	echo "$reports"
+	ok=0
+fi
+[ "${failed:-1}" = 0 ] || ok=0
+echo "fuzz: $(($(date +%s) - start))s, ${passed:-0} passed, ${failed:-?} failed"
+[ "$ok" = 1 ]
