@@ -26,7 +26,8 @@ prefix		?= /usr/local
 includedir	?= $(prefix)/include
 KRELEASE	= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 
-.PHONY: all deps headers kernel module selftests edu-driver qemu-userspace check \
+.PHONY: all deps headers kernel module selftests edu-driver qemu-userspace \
+	qemu-gicv4.1 check \
 	demo demo-qemu bench bench-deps fuzz deb install install-uapi uninstall \
 	dkms-build vanilla docs lint clean distclean
 
@@ -70,10 +71,15 @@ edu-driver: kernel
 qemu-userspace: deps
 	@scripts/qemu-userspace.sh
 
-# The selftests build and QEMU's userspace is fetched while the kernel
-# compiles
+# The bed's outer QEMU with the GICv4.1 model (qemu-gicv4.1/), built from
+# Debian's QEMU source and cached under build/qemu-gicv4.1
+qemu-gicv4.1: deps
+	@qemu-gicv4.1/build.sh >/dev/null
+
+# The selftests and the GICv4.1 QEMU build, and QEMU's userspace is
+# fetched, while the kernel compiles
 check:
-	@$(MAKE) -j3 --no-print-directory module selftests edu-driver qemu-userspace
+	@$(MAKE) -j3 --no-print-directory module selftests edu-driver qemu-userspace qemu-gicv4.1
 	@scripts/check.sh
 
 demo: module selftests
@@ -135,7 +141,7 @@ docs:
 	@scripts/docs.sh
 
 # The static checks make check runs (scripts/lint.sh), on their own
-lint: module
+lint: module qemu-gicv4.1
 	@scripts/lint.sh
 
 clean:

@@ -11,15 +11,18 @@ set -eu
 
 PKGS="linux-source-6.12 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 qemu-system-arm make gcc bc flex bison libssl-dev libelf-dev cpio gzip
-ccache sparse perl python3 python3-ply python3-git git"
+ccache sparse perl python3 python3-ply python3-git git
+pkg-config ninja-build python3-venv libglib2.0-dev libpixman-1-dev
+libfdt-dev zlib1g-dev gpgv debian-archive-keyring"
 # Installed without their recommends: dkms recommends the host's own
-# kernel headers (linux-headers-amd64), which nothing here builds against
-PKGS_NR="dkms python3-sphinx"
+# kernel headers (linux-headers-amd64), which nothing here builds against;
+# dpkg-dev (dpkg-source) unpacks QEMU's source for the GICv4.1 model
+PKGS_NR="dkms python3-sphinx dpkg-dev"
 
 for extra in "$@"; do
 	case $extra in
 	bench) PKGS="$PKGS gnuplot-nox" ;;
-	deb) PKGS_NR="$PKGS_NR dpkg-dev debhelper rsync kmod file" ;;
+	deb) PKGS_NR="$PKGS_NR debhelper rsync kmod file" ;;
 	*) echo "deps: unknown argument '$extra' (known: bench, deb)" >&2; exit 2 ;;
 	esac
 done

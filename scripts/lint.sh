@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Static checks, as TAP on stdout: checkpatch --strict on the series and
+# Static checks, as TAP on stdout: checkpatch --strict on the series,
+# QEMU's checkpatch on the GICv4.1 model's series (qemu-gicv4.1/), and
 # on every source file; kernel-doc -Wall on every source file with a
 # kernel-doc comment, and on the kernel files the series touches; W=1 +
 # sparse builds of the module and of the test-only edu_vfio_pci driver;
@@ -41,12 +42,23 @@ check() {
 }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..9"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 (cd "$ksrc" && $cp --ignore FILE_PATH_CHANGES,UNKNOWN_COMMIT_ID "$top"/patches/*.patch) >"$tmp/series" 2>&1
 check "checkpatch --strict patches/" "$tmp/series"
+
+# The GICv4.1 model's series, by QEMU's own checkpatch, from the tree
+# qemu-gicv4.1/build.sh applied it to
+qtree=$top/build/qemu-gicv4.1/tree
+if [ -x "$qtree/scripts/checkpatch.pl" ]; then
+	(cd "$qtree" && ./scripts/checkpatch.pl "$top"/qemu-gicv4.1/patches/*.patch |
+		grep -E '^(ERROR|WARNING)' -A3) >"$tmp/qemu" 2>&1
+else
+	echo "no $qtree: run make qemu-gicv4.1 first" >"$tmp/qemu"
+fi
+check "QEMU's checkpatch on qemu-gicv4.1/patches/" "$tmp/qemu"
 
 mapfile -t srcs < <(cd "$top" && git ls-files -co --exclude-standard \
 	'*.c' '*.h' | grep -v '^build/' | grep -v '\.mod\.c$')

@@ -93,98 +93,24 @@ need gpgv gpgv
 readelf=$(command -v aarch64-linux-gnu-readelf || command -v readelf) ||
 	die "readelf not found: install the Debian package binutils"
 
-# The Debian archive of this machine's own apt sources: the URI of the
-# first "deb" entry with a plain release suite (bookworm, not
-# bookworm-security or bookworm-updates) and the main component, in the
-# deb822 .sources files or in the one-line .list files
-debian_uri() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk '
-		function flush() {
-			if (types ~ /(^| )deb( |$)/ && enabled != "no" &&
-			    suites ~ /(^| )[a-z]+( |$)/ && comps ~ /(^| )main( |$)/ &&
-			    uris != "") {
-				split(uris, u, " "); print u[1]; found = 1; exit
-			}
-			types = uris = suites = comps = enabled = ""
-		}
-		/^[ \t]*#/ { next }
-		/^[ \t]*$/ { flush(); next }
-		/^[ \t]/ { next }	# continuation (an inline key)
-		{
-			k = tolower($1); sub(/:.*/, "", k)
-			v = $0; sub(/^[^:]*:[ \t]*/, "", v); gsub(/[ \t]+/, " ", v)
-			if (k == "types") types = v
-			else if (k == "uris") uris = v
-			else if (k == "suites") suites = v
-			else if (k == "components") comps = v
-			else if (k == "enabled") enabled = tolower(v)
-		}
-		END { if (!found) flush() }' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -f "$f" ] || continue
-		awk '
-		$1 != "deb" { next }
-		{
-			i = 2
-			if ($i ~ /^\[/) { while ($i !~ /\]$/ && i < NF) i++; i++ }
-			uri = $(i); s = $(i + 1); main = 0
-			for (j = i + 2; j <= NF; j++) if ($j == "main") main = 1
-			if (s ~ /^[a-z]+$/ && main) { print uri; exit }
-		}' "$f"
-	done
-}
+# The Debian archive of this machine's own apt sources (debian_uri)
+. "$(dirname "$0")/debian-archive.sh"
 
 uri=$(debian_uri | grep -E '^(https?|file|mirror\+[a-z]+):' | head -n1) ||
 	true
 [ -n "$uri" ] ||
 	die "no Debian archive (a deb line with a release suite and main) in /etc/apt/sources.list{,.d}"
 
-# The separate apt configuration. It is read through APT_CONFIG, which apt
-# reads before anything else: it points the configuration parts, the
-# sources, the preferences, the lists, the cache and the dpkg status into
-# build/qemu-apt/, so none of this machine's own apt state is read or
-# touched. A proxy set in the machine's apt configuration is kept.
-mkdir -p "$apt_dir"/etc/{apt.conf.d,sources.list.d,preferences.d,trusted.gpg.d} \
-	"$apt_dir"/var/lib/{dpkg,apt/lists/partial} \
-	"$apt_dir"/var/cache/apt/archives/partial "$apt_dir"/var/log/apt
-: > "$apt_dir/var/lib/dpkg/status"
-conf=$apt_dir/etc/apt.conf
-proxy=
-for scheme in http https; do
-	p=$(apt-config dump "Acquire::$scheme::Proxy" 2>/dev/null |
-		sed -n "s/^Acquire::$scheme::Proxy \"\(.*\)\";$/\1/p")
-	[ -z "$p" ] || proxy="${proxy}Acquire::$scheme::Proxy \"$p\";
-"
-done
-cat > "$conf" <<EOF
-Dir "$apt_dir/";
-Dir::Etc "etc/";
-Dir::Etc::main "/dev/null";
-Dir::Etc::parts "apt.conf.d/";
-Dir::Etc::sourcelist "sources.list";
-Dir::Etc::sourceparts "sources.list.d/";
-Dir::Etc::preferences "preferences";
-Dir::Etc::preferencesparts "preferences.d/";
-Dir::Etc::trusted "trusted.gpg";
-Dir::Etc::trustedparts "trusted.gpg.d/";
-Dir::State "var/lib/apt/";
-Dir::State::status "$apt_dir/var/lib/dpkg/status";
-Dir::Cache "var/cache/apt/";
-Dir::Cache::srcpkgcache "";
-Dir::Log "var/log/apt/";
+# The separate apt configuration (apt_config), in build/qemu-apt/
+conf=$(apt_config "$apt_dir")
+cat >>"$conf" <<EOF
 APT::Architecture "arm64";
 APT::Architectures { "arm64"; };
 APT::Install-Recommends "false";
 APT::Install-Suggests "false";
 APT::Get::Assume-Yes "true";
-Acquire::Languages "none";
 Acquire::GzipIndexes "true";
 EOF
-printf '%s' "$proxy" >> "$conf"
 cat > "$apt_dir/etc/sources.list.d/debian.sources" <<EOF
 Types: deb
 URIs: $uri
