@@ -5,6 +5,12 @@
 #
 #   scripts/run-bed.sh PLAN
 #
+# VLPI_GIC=4.1 boots the host on the GICv4.1 model (qemu-gicv4.1/, built
+# into build/qemu-gicv4.1 by its build.sh, -M ...,gic-version=4.1);
+# VLPI_GIC=4.0, the default, on the installed QEMU's GICv4.0. The host's
+# GIC goes on the kernel command line (vlpi_host_gic=), for the tests
+# whose expectations depend on it.
+#
 # VLPI_V4=0 boots the host with GICv4 direct injection off
 # (kvm-arm.vgic_v4_enable=0); it is on by default.
 #
@@ -40,8 +46,22 @@ image=${VLPI_BED_IMAGE:-$top/build/kernel/arch/arm64/boot/Image}
 timeout=${VLPI_BED_TIMEOUT:-1500}
 v4=${VLPI_V4:-1}
 bed=${VLPI_BED:-minimal}
-# The host's GIC, for the tests whose expectations depend on it
-gic=4.0
+gic=${VLPI_GIC:-4.0}
+case $gic in
+4.0)
+	qemu=qemu-system-aarch64
+	gicv=4
+	;;
+4.1)
+	qemu=$top/build/qemu-gicv4.1/obj/qemu-system-aarch64
+	[ -x "$qemu" ] || { echo "run-bed: no $qemu (qemu-gicv4.1/build.sh)" >&2; exit 2; }
+	gicv=4.1
+	;;
+*)
+	echo "run-bed: unknown VLPI_GIC=$gic (4.0 or 4.1)" >&2
+	exit 2
+	;;
+esac
 
 [ -f "$top/initramfs/plans/$plan.plan" ] || { echo "run-bed: no plan initramfs/plans/$plan.plan" >&2; exit 2; }
 
@@ -69,14 +89,14 @@ done
 
 case $bed in
 minimal)
-	machine=virt,virtualization=on,gic-version=4
+	machine=virt,virtualization=on,gic-version=$gicv
 	mem=1024
 	devices=(-device edu,addr=0x2 -device edu,addr=0x3
 		 -device edu,addr=0x4 -device edu,addr=0x5)
 	noiommu=vfio.enable_unsafe_noiommu_mode=1
 	;;
 bench)
-	machine=virt,virtualization=on,gic-version=4
+	machine=virt,virtualization=on,gic-version=$gicv
 	mem=1024
 	devices=(-device edu,addr=0x2 -device edu,addr=0x3
 		 -device edu,addr=0x4 -device edu,addr=0x5
@@ -94,7 +114,7 @@ qemu)
 	else
 		echo "run-bed: $plan: no $userspace (scripts/qemu-userspace.sh): booting without QEMU" >&2
 	fi
-	machine=virt,virtualization=on,gic-version=4,iommu=smmuv3
+	machine=virt,virtualization=on,gic-version=$gicv,iommu=smmuv3
 	mem=2048
 	devices=(-device edu,addr=0x2)
 	noiommu=
@@ -107,7 +127,7 @@ esac
 
 start=$(date +%s)
 rc=0
-timeout -k 10 "$timeout" qemu-system-aarch64 \
+timeout -k 10 "$timeout" "$qemu" \
 	-M "$machine" -cpu max -smp 2 -m "$mem" \
 	-nographic -no-reboot -nic none \
 	-kernel "$image" -initrd "$out/initrd" \
@@ -117,7 +137,7 @@ timeout -k 10 "$timeout" qemu-system-aarch64 \
 	-device virtconsole,chardev=results \
 	-append "console=ttyAMA0 kvm-arm.vgic_v4_enable=$v4 $noiommu panic=-1 VLPI_PLAN=$plan vlpi_host_gic=$gic" \
 	</dev/null >"$out/console.log" 2>&1 || rc=$?
-echo "run-bed: $plan: QEMU ran $(($(date +%s) - start))s"
+echo "run-bed: $plan: QEMU ran $(($(date +%s) - start))s (GICv$gic)"
 
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	echo "run-bed: $plan: QEMU timed out after ${timeout}s" >&2

@@ -59,6 +59,12 @@ bool read_bool_param(const char *path, bool *val);
  */
 bool vgic_lpi_state(struct kvm_vm *vm, uint32_t intid, bool *pending,
 		    bool *hw);
+/*
+ * The same for an interrupt of @type ("SGI", "PPI", "SPI", "LPI") whose
+ * target is vCPU @vcpu (any, if -1)
+ */
+bool vgic_irq_state(struct kvm_vm *vm, const char *type, uint32_t intid,
+		    int vcpu, bool *pending, bool *hw);
 /* The module's debugfs counters, summed over this process's VMs */
 struct vlpi_stats {
 	uint64_t forwarded;
@@ -95,5 +101,11 @@ bool vlpi_host_gicv4_1(void);
  * coherent), none on a GICv4.0 declared coherent
  */
 unsigned int vlpi_save_vpe_unmaps(unsigned int nr_vcpus);
+/*
+ * Whether the module can read vLPI state on this host, by what the bed
+ * booted and loaded it with: a GICv4.1, or a GICv4.0 it was told to
+ * trust (vpt_coherent=1, the emulated GIC only)
+ */
+bool vlpi_vpt_readable(void);
 
 #endif /* SELFTEST_VLPI_MIG_UTIL_H */

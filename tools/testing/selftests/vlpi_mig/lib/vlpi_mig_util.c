@@ -163,6 +163,16 @@ unsigned int vlpi_save_vpe_unmaps(unsigned int nr_vcpus)
 	return vlpi_host_gicv4_1() ? nr_vcpus : 0;
 }
 
+bool vlpi_vpt_readable(void)
+{
+	bool coherent = false;
+
+	if (vlpi_host_gicv4_1())
+		return true;
+	return read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
+			       &coherent) && coherent;
+}
+
 bool vlpi_mig_test_start(int argc, char *argv[])
 {
 	int opt, module = -1;
@@ -182,12 +192,13 @@ bool vlpi_mig_test_start(int argc, char *argv[])
 	return module;
 }
 
-bool vgic_lpi_state(struct kvm_vm *vm, uint32_t intid, bool *pending,
-		    bool *hw)
+bool vgic_irq_state(struct kvm_vm *vm, const char *type, uint32_t intid,
+		    int vcpu, bool *pending, bool *hw)
 {
-	char path[128], line[256], flags[8];
+	char path[128], line[256], typ[4], flags[8];
 	bool found = false;
-	unsigned int id, tgt;
+	unsigned int id;
+	int tgt;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/vgic-state",
@@ -195,16 +206,23 @@ bool vgic_lpi_state(struct kvm_vm *vm, uint32_t intid, bool *pending,
 	f = fopen(path, "r");
 	if (!f)
 		return false;
-	/* "       LPI 8192     0 PLAEHCG ..." */
+	/* "       LPI 8192     0 PLAEHCG ...", "       SGI    3     1 ..." */
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " LPI %u %u %7s", &id, &tgt, flags) == 3 &&
-		    id == intid && strlen(flags) == 7) {
+		if (sscanf(line, " %3s %u %d %7s", typ, &id, &tgt, flags) == 4 &&
+		    !strcmp(typ, type) && id == intid &&
+		    (vcpu < 0 || tgt == vcpu) && strlen(flags) == 7) {
 			*pending = flags[0] == '1';
 			*hw = flags[4] == '1';
 			found = true;
 		}
 	fclose(f);
 	return found;
+}
+
+bool vgic_lpi_state(struct kvm_vm *vm, uint32_t intid, bool *pending,
+		    bool *hw)
+{
+	return vgic_irq_state(vm, "LPI", intid, -1, pending, hw);
 }
 
 void vlpi_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage)
