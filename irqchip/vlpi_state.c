@@ -20,7 +20,9 @@
  *    vLPIs of a live device, and frees the doorbells other VMs share a
  *    CPU with): the vPE must not be resident. The fail_vpt_window fault
  *    point opens the window without making anything coherent, to show
- *    the refusal.
+ *    the refusal; the skip_vpt_unmap one marks the vPEs without unmapping
+ *    them and lets the reader read them unchecked, to show what a read
+ *    outside the coherency point gets on a GIC that caches (stale bits).
  *
  * 2. A vmapp_count check races with VMAPP. Nothing here infers the
  *    mapping state from a counter: the module unmaps the vPEs itself, and
@@ -97,6 +99,7 @@ static DEFINE_PER_CPU(struct its_vpe *, vlpi_mig_reading_vpe);
  */
 static DECLARE_FAULT_ATTR(vlpi_mig_fail_vpt_window);
 static DECLARE_FAULT_ATTR(vlpi_mig_fail_window_alloc);
+static DECLARE_FAULT_ATTR(vlpi_mig_skip_vpt_unmap);
 
 /**
  * vlpi_mig_fault_init() - expose the window's fault points in debugfs
@@ -108,6 +111,8 @@ void vlpi_mig_fault_init(struct dentry *parent)
 				  &vlpi_mig_fail_vpt_window);
 	fault_create_debugfs_attr("fail_window_alloc", parent,
 				  &vlpi_mig_fail_window_alloc);
+	fault_create_debugfs_attr("skip_vpt_unmap", parent,
+				  &vlpi_mig_skip_vpt_unmap);
 }
 
 /**
@@ -202,7 +207,8 @@ VISIBLE_IF_KUNIT int vlpi_mig_window_read(struct vlpi_mig_window *w,
 		if (READ_ONCE(vpe->resident))
 			return -EACCES;
 	} else if (xa_load(&w->vpes, vpe->vpe_id) != vpe ||
-		   !vlpi_mig_vpe_coherent(w->mode, vpe)) {
+		   (!READ_ONCE(w->unchecked) &&
+		    !vlpi_mig_vpe_coherent(w->mode, vpe))) {
 		return -EACCES;
 	}
 	if (vintid >= BIT(VLPI_MIG_VITS_IDBITS))
@@ -251,7 +257,10 @@ int vlpi_mig_vpt_open(struct kvm *kvm, enum vlpi_mig_vpt_mode mode,
 	*unmapped = false;
 	if (should_fail(&vlpi_mig_fail_vpt_window, 1))
 		return 0;
-	if (mode == VLPI_MIG_VPT_GICV4_1) {
+	/* Test-only: a window that skips the coherency point, unchecked */
+	if (should_fail(&vlpi_mig_skip_vpt_unmap, 1)) {
+		WRITE_ONCE(vlpi_mig_window.unchecked, true);
+	} else if (mode == VLPI_MIG_VPT_GICV4_1) {
 		vlpi_mig_seam.vgic_mig_unmap_vpes(kvm);
 		*unmapped = true;
 	}
@@ -283,6 +292,7 @@ void vlpi_mig_vpt_close(struct kvm *kvm, bool unmapped)
 
 	for (i = 0; i < its_vm->nr_vpes; i++)
 		vlpi_mig_window_unmark(&vlpi_mig_window, its_vm->vpes[i]);
+	WRITE_ONCE(vlpi_mig_window.unchecked, false);
 	if (unmapped)
 		vlpi_mig_seam.vgic_mig_map_vpes(kvm);
 }

@@ -41,12 +41,15 @@ const char *vlpi_mig_vpt_mode_name(enum vlpi_mig_vpt_mode mode);
  * struct vlpi_mig_window - the vPEs whose VPT a reader may read
  * @vpes: the vPEs, by vpe_id, whose VPT was made coherent
  * @mode: how the host's VPTs are made coherent, which the reader checks
+ * @unchecked: test-only (the skip_vpt_unmap fault point): the vPEs were
+ *	marked but not made coherent, and the reader reads them unchecked
  *
  * The ITS's reader consults the save's window alone; tests make their own.
  */
 struct vlpi_mig_window {
 	struct xarray vpes;
 	enum vlpi_mig_vpt_mode mode;
+	bool unchecked;
 };
 
 /* vlpi_state.c */

@@ -35,8 +35,15 @@
  * forwarding down while the guest runs.
  *
  * No vPE can be unmapped here (that frees its doorbell, which sleeps), so
- * on GICv4.1 and on GICv4.0 not declared coherent, unforward is as
- * upstream.
+ * on GICv4.1 no VPT can be read: there the module keeps what the last
+ * pending-table save read of the vLPI, or what a restore moved to the ITS
+ * (vlpi_mig_vm_hold()), if no vCPU of the VM has run since. That is the
+ * maintainers' "quiesce, then KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES": a
+ * VMM that stops the guest and the device and saves before it tears
+ * forwarding down and builds it again keeps the state the save found,
+ * where upstream saves it in guest RAM and then loses it to the DISCARD.
+ * An MSI the device sent after that save is lost, as upstream loses it.
+ * On GICv4.0 not declared coherent, unforward is as upstream.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -104,6 +111,7 @@ int vlpi_mig_forward(struct kvm *kvm, struct vgic_irq *irq)
 	}
 
 	irq->pending_latch = false;
+	vlpi_mig_vm_hold(vm, irq->intid, true);
 	if (vm)
 		atomic64_inc(&vm->stats.restored);
 	return 0;
@@ -125,8 +133,18 @@ bool vlpi_mig_unforward(struct kvm *kvm, struct vgic_irq *irq)
 	}
 
 	vpe = &irq->target_vcpu->arch.vgic_cpu.vgic_v3.its_vpe;
-	ret = vlpi_mig_vpt_read_one(vlpi_mig_host.vpt_mode, vpe,
-				    irq->host_irq, &pending);
+	if (vlpi_mig_host.vpt_mode == VLPI_MIG_VPT_GICV4_1) {
+		/* No coherency point here: what a save or restore held */
+		if (READ_ONCE(vpe->resident))
+			ret = -EBUSY;
+		else if (!vlpi_mig_vm_take_held(vm, irq->intid, &pending))
+			ret = -ENODATA;
+		else
+			ret = 0;
+	} else {
+		ret = vlpi_mig_vpt_read_one(vlpi_mig_host.vpt_mode, vpe,
+					    irq->host_irq, &pending);
+	}
 	vlpi_mig_trace_unforward(kvm, vm, irq, ret ? -1 : pending, ret);
 	if (ret == -EBUSY) {
 		if (vm)
@@ -134,7 +152,7 @@ bool vlpi_mig_unforward(struct kvm *kvm, struct vgic_irq *irq)
 		return false;
 	}
 	if (ret) {
-		if (ret != -EOPNOTSUPP)
+		if (ret != -EOPNOTSUPP && ret != -ENODATA)
 			pr_err_ratelimited("VM %d: vLPI %u: pending state unreadable before unforward: %d\n",
 					   kvm->userspace_pid, irq->intid, ret);
 		return false;

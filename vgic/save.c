@@ -188,6 +188,22 @@ static bool vlpi_mig_any_forwarded(struct kvm *kvm)
 	return hw;
 }
 
+/* Open the save's VPT window */
+static int vlpi_mig_save_window_open(struct kvm *kvm, struct vlpi_mig_vm *vm)
+{
+	int ret;
+
+	ret = vlpi_mig_vpt_open(kvm, vlpi_mig_host.vpt_mode,
+				&vm->save_unmapped);
+	if (ret)
+		return ret;
+	vm->save_window = true;
+	if (vm->save_unmapped)
+		atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
+			     &vm->stats.vpe_unmaps);
+	return 0;
+}
+
 int vlpi_mig_save_begin(struct kvm *kvm)
 {
 	struct vlpi_mig_vm *vm;
@@ -215,19 +231,15 @@ int vlpi_mig_save_begin(struct kvm *kvm)
 	vm->save_window = false;
 	vm->save_unmapped = false;
 
+	/* What this save reads, unforward may keep until a vCPU runs */
+	if (vm->save_action == VLPI_MIG_READ)
+		vlpi_mig_vm_quiet(vm);
 	if (vlpi_mig_save_needs_window(vm->save_action,
 				       vlpi_mig_any_forwarded(kvm))) {
-		window = vlpi_mig_vpt_open(kvm, vlpi_mig_host.vpt_mode,
-					   &vm->save_unmapped);
-		if (window) {
+		window = vlpi_mig_save_window_open(kvm, vm);
+		if (window)
 			pr_err_ratelimited("VM %d: cannot make the VPTs readable (%d): the vGIC saves its pending tables, as upstream\n",
 					   kvm->userspace_pid, window);
-		} else {
-			vm->save_window = true;
-			if (vm->save_unmapped)
-				atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
-					     &vm->stats.vpe_unmaps);
-		}
 	}
 	return vlpi_mig_save_take(vm->save_action, window);
 }
@@ -314,7 +326,7 @@ bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
 		ret = irq_get_irqchip_state(host_irq, IRQCHIP_STATE_PENDING,
 					    &pending);
 		if (!ret)
-			vlpi_mig_vm_seen(vm, irq->intid, pending);
+			vlpi_mig_vm_hold(vm, irq->intid, pending);
 	} else if (irq->hw && vm->save_action == VLPI_MIG_ALL_PENDING) {
 		pending = true;
 	} else if (irq->hw) {

@@ -100,6 +100,11 @@ struct vlpi_mig_stats {
  * @dir: its debugfs directory, or NULL
  * @seen: a bit per LPI (from VLPI_MIG_LPI_BASE) whose vLPI state was read
  * @seen_pending: for those, whether the last read found it pending
+ * @held: a bit per LPI whose state a save read or a restore set since
+ *	the last save began (vlpi_mig_vm_hold()), with @quiet_exits
+ * @quiet_exits: every vCPU's guest exits when the last save began, or
+ *	when the state was created: while they are the same, no vCPU has
+ *	run, and the @held states are still true
  * @policy: KVM_VLPI_MIG_POLICY_*, set by the VMM at any time
  * @source_caps: the source's KVM_VLPI_MIG_CAP_* bits this host accepted,
  *	with VLPI_MIG_SOURCE_CAPS_SET; 0 if the VMM wrote none
@@ -123,6 +128,8 @@ struct vlpi_mig_vm {
 	struct dentry *dir;
 	unsigned long *seen;
 	unsigned long *seen_pending;
+	unsigned long *held;
+	u64 quiet_exits;
 	u64 policy;
 	u64 source_caps;
 	bool pinned;
@@ -141,6 +148,9 @@ struct vlpi_mig_vm {
 void vlpi_mig_vm_debugfs_init(struct dentry *parent);
 void vlpi_mig_vm_fault_init(struct dentry *parent);
 void vlpi_mig_vm_seen(struct vlpi_mig_vm *vm, u32 intid, bool pending);
+void vlpi_mig_vm_quiet(struct vlpi_mig_vm *vm);
+void vlpi_mig_vm_hold(struct vlpi_mig_vm *vm, u32 intid, bool pending);
+bool vlpi_mig_vm_take_held(struct vlpi_mig_vm *vm, u32 intid, bool *pending);
 struct vlpi_mig_vm *vlpi_mig_vm_find(struct kvm *kvm);
 struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm);
 int vlpi_mig_vm_pin(struct vlpi_mig_vm *vm);

@@ -89,6 +89,87 @@ void vlpi_mig_vm_debugfs_init(struct dentry *parent)
 	vlpi_mig_vms_debugfs = parent;
 }
 
+/* Guest exits of every vCPU of @kvm: a vCPU that ran has exited since */
+static u64 vlpi_mig_vm_exits(struct kvm *kvm)
+{
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+	u64 n = 0;
+
+	kvm_for_each_vcpu(i, vcpu, kvm)
+		n += READ_ONCE(vcpu->stat.exits);
+	return n;
+}
+
+/**
+ * vlpi_mig_vm_quiet() - a save is about to read: hold what it reads
+ * @vm: the VM's state, with the save's locks held and no vCPU running
+ *
+ * If a vCPU ran since the last save, the states held until then are no
+ * longer true: dropped, and what this save reads is held from now on, as
+ * long as no vCPU runs. If none ran, they are still true and kept: an
+ * unforward racing with this save still finds them.
+ */
+void vlpi_mig_vm_quiet(struct vlpi_mig_vm *vm)
+{
+	u64 exits = vlpi_mig_vm_exits(vm->kvm);
+
+	if (exits == READ_ONCE(vm->quiet_exits))
+		return;
+	/* A racing hold sees the old count, differs, and holds nothing */
+	bitmap_zero(vm->held, VLPI_MIG_SEEN_BITS);
+	WRITE_ONCE(vm->quiet_exits, exits);
+}
+
+/**
+ * vlpi_mig_vm_hold() - hold a vLPI's state as a save or a restore had it
+ * @vm: the VM's state, or NULL
+ * @intid: the LPI, whose irq_lock is held
+ * @pending: its state: read from its VPT by a save, or moved to the ITS
+ *	by a restore
+ *
+ * Held only while no vCPU of the VM has run since the last save began
+ * (vlpi_mig_vm_quiet()), or since the VM was created: otherwise a vCPU may
+ * have taken the vLPI. Does not sleep.
+ */
+void vlpi_mig_vm_hold(struct vlpi_mig_vm *vm, u32 intid, bool pending)
+{
+	u32 bit = intid - VLPI_MIG_LPI_BASE;
+
+	if (!vm || intid < VLPI_MIG_LPI_BASE || bit >= VLPI_MIG_SEEN_BITS)
+		return;
+	vlpi_mig_vm_seen(vm, intid, pending);
+	if (vlpi_mig_vm_exits(vm->kvm) == READ_ONCE(vm->quiet_exits))
+		set_bit(bit, vm->held);
+}
+
+/**
+ * vlpi_mig_vm_take_held() - take a vLPI's held state, if still true
+ * @vm: the VM's state, or NULL
+ * @intid: the LPI, whose irq_lock is held
+ * @pending: the state, on success
+ *
+ * The state is still the vLPI's if no vCPU of the VM has run since it was
+ * held: none can have taken it. A device that raised the MSI since is not
+ * seen: the VMM quiesces it first. The hold is spent either way. Does not
+ * sleep.
+ *
+ * Return: true if @pending is the vLPI's state.
+ */
+bool vlpi_mig_vm_take_held(struct vlpi_mig_vm *vm, u32 intid, bool *pending)
+{
+	u32 bit = intid - VLPI_MIG_LPI_BASE;
+
+	if (!vm || intid < VLPI_MIG_LPI_BASE || bit >= VLPI_MIG_SEEN_BITS)
+		return false;
+	if (!test_and_clear_bit(bit, vm->held))
+		return false;
+	if (vlpi_mig_vm_exits(vm->kvm) != READ_ONCE(vm->quiet_exits))
+		return false;
+	*pending = test_bit(bit, vm->seen_pending);
+	return true;
+}
+
 /**
  * vlpi_mig_vm_seen() - note what a read of a vLPI's state found
  * @vm: the VM's state, or NULL
@@ -174,6 +255,7 @@ static void vlpi_mig_vm_release(struct vlpi_mig_vm *vm)
 {
 	bitmap_free(vm->seen);
 	bitmap_free(vm->seen_pending);
+	bitmap_free(vm->held);
 	kfree(vm);
 }
 
@@ -270,14 +352,16 @@ struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm)
 		vm->seen = bitmap_zalloc(VLPI_MIG_SEEN_BITS, GFP_KERNEL_ACCOUNT);
 		vm->seen_pending = bitmap_zalloc(VLPI_MIG_SEEN_BITS,
 						 GFP_KERNEL_ACCOUNT);
+		vm->held = bitmap_zalloc(VLPI_MIG_SEEN_BITS, GFP_KERNEL_ACCOUNT);
 	}
-	if (!vm || !vm->seen || !vm->seen_pending) {
+	if (!vm || !vm->seen || !vm->seen_pending || !vm->held) {
 		if (vm)
 			vlpi_mig_vm_release(vm);
 		vm = ERR_PTR(-ENOMEM);
 		goto out;
 	}
 	vm->kvm = kvm;
+	vm->quiet_exits = vlpi_mig_vm_exits(kvm);
 	vm->pid = kvm->userspace_pid;
 	vm->id = ++vlpi_mig_last_id;
 	vm->policy = READ_ONCE(default_policy);
