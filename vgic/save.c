@@ -9,12 +9,13 @@
  * Where the save reads vLPI state, vlpi_mig_save_begin() first opens the
  * VPT window (on GICv4.1 every vPE of the VM unmapped once, and every
  * vITS's its_lock held, so that no forwarding is set up meanwhile), and
- * only if a vLPI is forwarded; the one-pass save closes it as soon as it
- * has read them, before it touches guest RAM, and vlpi_mig_save_end()
- * otherwise. If the window cannot be opened, the module leaves the whole
- * save to the vGIC, which saves as upstream does: on GICv4.1 it unmaps
- * the vPEs and reads the VPTs itself, so a failure never saves less than
- * upstream would.
+ * only if a vLPI is forwarded; a vLPI forwarded after that opens it when
+ * the save meets it. The one-pass save closes it as soon as it has read
+ * them, before it touches guest RAM, and vlpi_mig_save_end() otherwise.
+ * If the window cannot be opened, the module leaves the whole save to
+ * the vGIC, which saves as upstream does: on GICv4.1 it unmaps the vPEs
+ * and reads the VPTs itself, so a failure never saves less than upstream
+ * would.
  *
  * QEMU calls KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES on every VM stop, not
  * only for migration, and aborts on any error but EFAULT: that save never
@@ -188,15 +189,17 @@ static bool vlpi_mig_any_forwarded(struct kvm *kvm)
 	return hw;
 }
 
-/* Open the save's VPT window */
+/* Open the save's VPT window; on failure, reads refuse and say why */
 static int vlpi_mig_save_window_open(struct kvm *kvm, struct vlpi_mig_vm *vm)
 {
 	int ret;
 
 	ret = vlpi_mig_vpt_open(kvm, vlpi_mig_host.vpt_mode,
 				&vm->save_unmapped);
-	if (ret)
+	if (ret) {
+		vm->save_window_failed = true;
 		return ret;
+	}
 	vm->save_window = true;
 	if (vm->save_unmapped)
 		atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
@@ -229,6 +232,7 @@ int vlpi_mig_save_begin(struct kvm *kvm)
 	vm->its_saved = false;
 	vm->save_unreadable = 0;
 	vm->save_window = false;
+	vm->save_window_failed = false;
 	vm->save_unmapped = false;
 
 	/* What this save reads, unforward may keep until a vCPU runs */
@@ -242,6 +246,34 @@ int vlpi_mig_save_begin(struct kvm *kvm)
 					   kvm->userspace_pid, window);
 	}
 	return vlpi_mig_save_take(vm->save_action, window);
+}
+
+/**
+ * vlpi_mig_save_window_late() - open the window for a vLPI forwarded late
+ * @kvm: the VM, with the save's locks held
+ * @vm: its state
+ *
+ * The window is opened only if a vLPI is forwarded when the save begins,
+ * and forwarding can be set up until it is: a vLPI found forwarded with
+ * no window open was forwarded since, and its latch no longer holds its
+ * state. Open the window now, which waits for that forwarding to finish
+ * and makes its state readable. From the vGIC's walk, which may sleep.
+ *
+ * Return: true if the window is open.
+ */
+bool vlpi_mig_save_window_late(struct kvm *kvm, struct vlpi_mig_vm *vm)
+{
+	int ret;
+
+	if (vm->save_window)
+		return true;
+	if (vm->save_action != VLPI_MIG_READ || vm->save_window_failed)
+		return false;
+	ret = vlpi_mig_save_window_open(kvm, vm);
+	if (ret)
+		pr_err_ratelimited("VM %d: a vLPI was forwarded during the save, and the VPTs cannot be made readable (%d)\n",
+				   kvm->userspace_pid, ret);
+	return !ret;
 }
 
 /**
@@ -364,6 +396,8 @@ int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	if (WARN_ON_ONCE(!vm))
 		return 0;
 
+	if (READ_ONCE(irq->hw))
+		vlpi_mig_save_window_late(kvm, vm);
 	pending = vlpi_mig_vlpi_pending(kvm, vm, irq);
 
 	/*

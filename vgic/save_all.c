@@ -162,16 +162,20 @@ static bool vlpi_mig_tables_ready(struct kvm *kvm)
 
 /*
  * Every LPI into the maps, in one walk under RCU (xas_for_each(): no
- * descent from the root for each LPI, as xa_for_each() makes)
+ * descent from the root for each LPI, as xa_for_each() makes). False if
+ * it met a vLPI forwarded since the save began, before it counted any:
+ * the window it needs cannot be opened under RCU, so the caller opens it
+ * (vlpi_mig_save_window_late()) and walks again.
  */
-static void vlpi_mig_gather(struct kvm *kvm, struct vlpi_mig_vm *vm,
+static bool vlpi_mig_gather(struct kvm *kvm, struct vlpi_mig_vm *vm,
 			    struct vlpi_mig_rdist_map *maps)
 {
 	struct vgic_dist *dist = &kvm->arch.vgic;
 	XA_STATE(xas, &dist->lpi_xa, 0);
+	bool pending, hw, late = false;
 	struct kvm_vcpu *vcpu;
+	unsigned long flags;
 	struct vgic_irq *irq;
-	bool pending, hw;
 
 	rcu_read_lock();
 	xas_for_each(&xas, irq, ULONG_MAX) {
@@ -183,13 +187,23 @@ static void vlpi_mig_gather(struct kvm *kvm, struct vlpi_mig_vm *vm,
 		if (!vcpu)
 			continue;
 
-		hw = READ_ONCE(irq->hw);
+		/*
+		 * Both at once: forwarding moves the latch to the vLPI, and
+		 * unforward, which no lock of the save's excludes, moves it
+		 * back, each under irq_lock
+		 */
+		raw_spin_lock_irqsave(&irq->irq_lock, flags);
+		hw = irq->hw;
+		pending = irq->pending_latch;
+		raw_spin_unlock_irqrestore(&irq->irq_lock, flags);
+		if (hw && vm->save_action == VLPI_MIG_READ &&
+		    !vm->save_window && !vm->save_window_failed) {
+			late = true;
+			break;
+		}
 		if (hw) {
 			pending = vlpi_mig_vlpi_pending(kvm, vm, irq);
 			maps[vcpu->vcpu_idx].forwarded++;
-		} else {
-			/* Read as the vGIC's walk reads it, no vCPU running */
-			pending = READ_ONCE(irq->pending_latch);
 		}
 		if (vlpi_mig_map_add(&maps[vcpu->vcpu_idx], irq->intid,
 				     pending)) {
@@ -206,6 +220,7 @@ static void vlpi_mig_gather(struct kvm *kvm, struct vlpi_mig_vm *vm,
 			atomic64_inc(&vm->stats.saved_pending);
 	}
 	rcu_read_unlock();
+	return !late;
 }
 
 /* One redistributor's table: read once, merged, written back once */
@@ -275,7 +290,13 @@ int vlpi_mig_save_lpis(struct kvm *kvm)
 	kvm_for_each_vcpu(i, vcpu, kvm)
 		vlpi_mig_map_init(&maps[i]);
 
-	vlpi_mig_gather(kvm, vm, maps);
+	if (!vlpi_mig_gather(kvm, vm, maps)) {
+		/* Open or failed, the window is not asked for again */
+		vlpi_mig_save_window_late(kvm, vm);
+		kvm_for_each_vcpu(i, vcpu, kvm)
+			vlpi_mig_map_init(&maps[i]);
+		vlpi_mig_gather(kvm, vm, maps);
+	}
 	vlpi_mig_save_window_close(kvm, vm);
 
 	/* One table outside guest RAM stops no other's, as in save.c */

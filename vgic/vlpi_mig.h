@@ -111,6 +111,7 @@ struct vlpi_mig_stats {
  * @pinned: the VMM made a setting, so the VM holds a module reference
  * @save_action: what the save in progress does, fixed at its start
  * @save_window: whether the save in progress opened the VPT window
+ * @save_window_failed: it tried, and could not
  * @save_unmapped: whether that window unmapped the vPEs
  * @save_unreadable: forwarded vLPIs the save in progress could not read
  * @save_first_unreadable: the first of them, for the log
@@ -135,6 +136,7 @@ struct vlpi_mig_vm {
 	bool pinned;
 	enum vlpi_mig_action save_action;
 	bool save_window;
+	bool save_window_failed;
 	bool save_unmapped;
 	unsigned int save_unreadable;
 	u32 save_first_unreadable;
@@ -180,6 +182,7 @@ int vlpi_mig_save_take(enum vlpi_mig_action action, int window);
 void vlpi_mig_save_debugfs_init(struct dentry *parent);
 void vlpi_mig_assert_save_locks(struct kvm *kvm, struct kvm_vcpu *vcpu);
 int vlpi_mig_save_begin(struct kvm *kvm);
+bool vlpi_mig_save_window_late(struct kvm *kvm, struct vlpi_mig_vm *vm);
 void vlpi_mig_save_window_close(struct kvm *kvm, struct vlpi_mig_vm *vm);
 bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
 			   struct vgic_irq *irq);

@@ -14,7 +14,13 @@
  * it back to the ITS); the main thread saves the ITS and the pending
  * tables, in QEMU's order, in a loop meanwhile. Every save must return 0
  * (EBUSY would be allowed: the vGIC's trylock of every vCPU), and the
- * guest, unmasked at the end, must take LPI 8192 exactly once.
+ * guest, unmasked at the end, must take LPI 8192 exactly once. With the
+ * module, every save that succeeded wrote LPI 8192 pending: the vLPI is
+ * pending throughout, forwarded or kept, and a forwarding set up while a
+ * save runs must not hide it from that save. On GICv4.1
+ * the first save comes before the first cycle: the module keeps what a
+ * save read, where nothing can read the VPT, and a cycle before any save
+ * would lose the vLPI as upstream does.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -57,7 +63,7 @@ static void *cycle_irqfd(void *arg)
 
 int main(int argc, char *argv[])
 {
-	unsigned int saves = 0, busy = 0, other = 0;
+	unsigned int saves = 0, busy = 0, other = 0, unsaved = 0;
 	int its_err, pend_err, bad = 0;
 	struct vlpi_stats st;
 	pthread_t cycler;
@@ -67,12 +73,14 @@ int main(int argc, char *argv[])
 	module = vlpi_mig_test_start(argc, argv);
 	if (!edu_open(&edu, BDF))
 		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
-	ksft_set_plan(module ? 4 : 3);
+	ksft_set_plan(module ? 5 : 3);
 
 	vm = vlpi_edu_vm_create(1, &edu, false, &efd);
 	ksft_test_result(host_irq_forwarded(edu_host_irq(&edu)),
 			 "the edu MSI is forwarded\n");
 	edu_raise(&edu, 1);
+	if (vlpi_host_gicv4_1())
+		TEST_ASSERT(!vlpi_save_pending_tables(vm), "SAVE_PENDING_TABLES");
 	edu_ack(&edu, 1);
 
 	pthread_create(&cycler, NULL, cycle_irqfd, NULL);
@@ -85,6 +93,9 @@ int main(int argc, char *argv[])
 		} else if (pend_err) {
 			other++;
 			bad = pend_err;
+		} else if (!vlpi_pend_bit(vlpi_pend_table(vm, 0), INTID)) {
+			/* Pending throughout: only the save writes the table */
+			unsaved++;
 		}
 		/* Upstream refuses forwarded ITEs on GICv4.0 (EACCES) */
 		if (its_err && its_err != EBUSY && (module || its_err != EACCES)) {
@@ -102,6 +113,9 @@ int main(int argc, char *argv[])
 	vlpi_run_to_sync(vm->vcpus[0], 2);
 	vlpi_delivered_sync(vm);
 	if (module) {
+		ksft_test_result(!unsaved,
+				 "every save wrote LPI %u pending: %u of %u saves did not\n",
+				 INTID, unsaved, saves - busy - other);
 		ksft_test_result(vlpi_delivered[0] == 1,
 				 "LPI %u delivered %u time(s) after the race (want 1)\n",
 				 INTID, vlpi_delivered[0]);
