@@ -3,7 +3,7 @@
 # vlpi-mig: the targets a user runs. The module itself is built by Kbuild,
 # out of tree: make -C $(KDIR) M=$(CURDIR)
 #
-#   make demo       the main job, in the emulated GICv4 host
+#   make demo       the main job, in the emulated GICv4.1 host
 #   make demo-qemu  the same job with an unmodified QEMU as the VMM
 #   make check      every test: lint, KUnit, selftests, upstream baseline
 #   make bench      module against upstream, timed: a table, a plot, two lines
@@ -82,10 +82,10 @@ check:
 	@$(MAKE) -j3 --no-print-directory module selftests edu-driver qemu-userspace qemu-gicv4.1
 	@scripts/check.sh
 
-demo: module selftests
+demo: module selftests qemu-gicv4.1
 	@scripts/demo.sh
 
-demo-qemu: module selftests edu-driver qemu-userspace
+demo-qemu: module selftests edu-driver qemu-userspace qemu-gicv4.1
 	@scripts/demo-qemu.sh
 
 # gnuplot, which only make bench needs; after deps, so that two apt-get
@@ -95,11 +95,11 @@ bench-deps: deps
 
 # Not part of check: Documentation/vlpi-mig/bench-table.rst and bench.png,
 # then the save's speedup and unforward's cost against upstream
-bench: bench-deps module selftests
+bench: bench-deps module selftests qemu-gicv4.1
 	@scripts/bench.sh
 
 # Not part of check: the fuzzers for hours rather than minutes
-fuzz: module selftests
+fuzz: module selftests qemu-gicv4.1
 	@scripts/fuzz.sh
 
 # The kernel with the series, its headers, and vlpi-mig-dkms, as packages

@@ -1,14 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# make check: every test in the emulated GICv4 host
-# (initramfs/plans/check.plan) and, beside it, the static checks on the
-# host, a shorter run with direct injection off
-# (initramfs/plans/nodirect.plan) and one with an SMMUv3 and an unmodified
-# QEMU as the VMM (initramfs/plans/qemu.plan); then the kernel consoles
-# read for anything that must never happen.
-# Ends with "N passed, N failed[, N skipped]" and exits non-zero on any
-# failure or missing result.
+# make check: every test in the emulated GICv4.1 host
+# (initramfs/plans/check.plan, on the model in qemu-gicv4.1/) and, beside
+# it, the static checks and the model's qtests on the host; a shorter run
+# on the GICv4.1 host with direct injection off
+# (initramfs/plans/nodirect.plan), one with an SMMUv3 and an unmodified
+# QEMU as the VMM (initramfs/plans/qemu.plan), then the GICv4.0 host:
+# QEMU's own GICv4.0 configured as real GICv4.0 silicon is
+# (initramfs/plans/v40.plan, and initramfs/plans/qemu40.plan with QEMU as
+# the VMM). The kernel consoles are read for anything that must never
+# happen. Ends with "N passed, N failed[, N skipped]" and exits non-zero
+# on any failure or missing result.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,24 +19,30 @@ out=$top/build/out
 mkdir -p "$out"
 start=$(date +%s)
 
-# The static checks run beside the boots: under a minute of one core,
-# while the boots are starting up
-"$top/scripts/lint.sh" >"$out/lint.tap" 2>"$out/lint.log" &
+# The static checks and the model's qtests run beside the boots: about a
+# minute of one core, while the boots are starting up
+rm -f "$top/build/qemu-gicv4.1/qtest.tap"
+(
+	"$top/scripts/lint.sh" >"$out/lint.tap" 2>"$out/lint.log"
+	"$top/qemu-gicv4.1/test.sh" >"$out/qtest.log" 2>&1
+) &
 lint=$!
 
 # The main boot's tests are mostly one vCPU busy at a time until its fuzz
-# at the end, so the two short boots run beside it, one after the other,
-# on the other core: a cold make check fits in its budget that way
-echo "check: booting the emulated GICv4 host (plan: check); beside it, with direct injection off (plan: nodirect), then with an SMMUv3 and QEMU as the VMM (plan: qemu)"
+# at the end, so the short boots run beside it, one after the other, on
+# the other core: a cold make check fits in its budget that way
+echo "check: booting the emulated GICv4.1 host (plan: check); beside it, with direct injection off (plan: nodirect), with an SMMUv3 and QEMU as the VMM (plan: qemu), then the GICv4.0 host (plans: v40, qemu40)"
 bed_ok=1
 rm -f "$out/side.failed"
 (
-	VLPI_V4=0 "$top/scripts/run-bed.sh" nodirect || touch "$out/side.failed"
-	VLPI_BED=qemu "$top/scripts/run-bed.sh" qemu || touch "$out/side.failed"
+	VLPI_GIC=4.1 VLPI_V4=0 "$top/scripts/run-bed.sh" nodirect || touch "$out/side.failed"
+	VLPI_GIC=4.1 VLPI_BED=qemu "$top/scripts/run-bed.sh" qemu || touch "$out/side.failed"
+	VLPI_GIC=4.0 "$top/scripts/run-bed.sh" v40 || touch "$out/side.failed"
+	VLPI_GIC=4.0 VLPI_BED=qemu "$top/scripts/run-bed.sh" qemu40 || touch "$out/side.failed"
 ) >"$out/side.log" 2>&1 &
 side=$!
 # The main boot's ceiling: a hung test, not the budget (about 20 minutes)
-VLPI_BED_TIMEOUT=${VLPI_BED_TIMEOUT:-2400} "$top/scripts/run-bed.sh" check || bed_ok=0
+VLPI_GIC=4.1 VLPI_BED_TIMEOUT=${VLPI_BED_TIMEOUT:-2400} "$top/scripts/run-bed.sh" check || bed_ok=0
 wait "$side"
 sed 's/^/  /' "$out/side.log"
 [ ! -e "$out/side.failed" ] || bed_ok=0
@@ -41,15 +50,15 @@ wait "$lint"
 echo "check: static checks"
 sed 's/^/  /' "$out/lint.log"
 grep -E '^(not )?ok ' "$out/lint.tap" | sed 's/^/  /'
+echo "check: the GICv4.1 model's qtests"
+qtap=$top/build/qemu-gicv4.1/qtest.tap
+grep -E '^qemu-gicv4.1: arm-gicv41-test' "$out/qtest.log" | sed 's/^/  /'
+[ -s "$qtap" ] || echo "not ok 1 qemu-gicv4.1/test.sh gave no results" >"$qtap"
 
-results=$out/check/results.tap
-console=$out/check/console.log
-results2=$out/nodirect/results.tap
-console2=$out/nodirect/console.log
-results3=$out/qemu/results.tap
-console3=$out/qemu/console.log
-touch "$results" "$console" "$results2" "$console2" "$results3" "$console3"
-for plan in check nodirect qemu; do
+plans="check nodirect qemu v40 qemu40"
+for plan in $plans; do
+	mkdir -p "$out/$plan"
+	touch "$out/$plan/results.tap" "$out/$plan/console.log"
 	echo "check: plan $plan"
 	grep -E '^(not )?ok ' "$out/$plan/results.tap" | sed 's/^/  /'
 done
@@ -79,36 +88,63 @@ shows() {
 		echo "not ok $n console lacks /$2/"
 	fi
 }
+# Per plan: its console is clean, and shows each line listed for it
+console_lines() {
+	cat <<'EOF'
+check	GICv3: GICv4 features: DirectLPI RVPEID
+check	ITS@0x[0-9a-f]+: Using GICv4.1 mode
+check	kvm \[[0-9]+\]: GICv4.1 support enabled
+check	vlpi_mig: loaded: GIC v4.1, direct injection on
+nodirect	ITS@0x[0-9a-f]+: Using GICv4.1 mode
+nodirect	kvm \[[0-9]+\]: GICv4 support disabled
+nodirect	vlpi_mig: loaded: GIC v3 or v4 unused, direct injection off
+qemu	kvm \[[0-9]+\]: GICv4.1 support enabled
+qemu	arm-smmu-v3 .*: ias [0-9]+-bit
+v40	ITS: Enabling GICv4 support
+v40	kvm \[[0-9]+\]: GICv4 support enabled
+v40	vlpi_mig: loaded: GIC v4.0, direct injection on
+qemu40	kvm \[[0-9]+\]: GICv4 support enabled
+EOF
+}
 {
 	echo "TAP version 13"
-	echo "1..9"
-	clean "$console" check
-	shows "$console" "kvm \[[0-9]+\]: GICv4 support enabled"
-	shows "$console" "ITS: Enabling GICv4 support"
-	shows "$console" "vlpi_mig: loaded: "
-	clean "$console2" nodirect
-	shows "$console2" "kvm \[[0-9]+\]: GICv4 support disabled"
-	shows "$console2" "vlpi_mig: loaded: .*direct injection off"
-	clean "$console3" qemu
-	shows "$console3" "arm-smmu-v3 .*: ias [0-9]+-bit"
+	echo "1..$(($(console_lines | wc -l) +
+		$(console_lines | cut -f1 | sort -u | wc -l)))"
+	last=
+	while IFS=$'\t' read -r plan re; do
+		c=$out/$plan/console.log
+		[ "$plan" = "$last" ] || clean "$c" "$plan"
+		last=$plan
+		shows "$c" "$re"
+	done < <(console_lines)
 } >"$out/console.tap"
 grep -E '^(not )?ok ' "$out/console.tap" | sed 's/^/  /'
 
+# One line per source of results: passed, failed, skipped
 sum() { awk -v need_marker="$2" -f "$top/scripts/ktap-summary.awk" "$1"; }
-read -r p1 f1 s1 < <(sum "$out/lint.tap" "")
-read -r p2 f2 s2 < <(sum "$results" "# vlpi-mig: plan complete")
-read -r p3 f3 s3 < <(sum "$out/console.tap" "")
-read -r p4 f4 s4 < <(sum "$results2" "# vlpi-mig: plan complete")
-read -r p5 f5 s5 < <(sum "$results3" "# vlpi-mig: plan complete")
-passed=$((p1 + p2 + p3 + p4 + p5))
-failed=$((f1 + f2 + f3 + f4 + f5 + (1 - bed_ok)))
-skipped=$((s1 + s2 + s3 + s4 + s5))
+passed=0 failed=$((1 - bed_ok)) skipped=0
+tally() {
+	local p f s
+
+	read -r p f s < <(sum "$2" "$3")
+	printf '  %-28s %4d passed, %d failed, %d skipped\n' "$1" "$p" "$f" "$s"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+echo "check: results"
+tally "static checks" "$out/lint.tap" ""
+tally "GICv4.1 model qtests" "$qtap" ""
+tally "consoles" "$out/console.tap" ""
+tally "GICv4.1 host: check" "$out/check/results.tap" "# vlpi-mig: plan complete"
+tally "GICv4.1 host: nodirect" "$out/nodirect/results.tap" "# vlpi-mig: plan complete"
+tally "GICv4.1 host: qemu" "$out/qemu/results.tap" "# vlpi-mig: plan complete"
+tally "GICv4.0 host: v40" "$out/v40/results.tap" "# vlpi-mig: plan complete"
+tally "GICv4.0 host: qemu40" "$out/qemu40/results.tap" "# vlpi-mig: plan complete"
 
 if [ "$failed" != 0 ]; then
-	echo "check: FAILED; details in build/out/{lint.tap,{check,nodirect,qemu}/{results.tap,console.log}}"
-	grep -h -E -B2 -A30 '^ *not ok ' "$out/lint.tap" "$results" \
-		"$results2" "$results3" "$out/console.tap" | head -100
-	tail -n 15 "$console" | sed 's/^/  console: /'
+	echo "check: FAILED; details in build/out/{lint.tap,PLAN/{results.tap,console.log}} and build/qemu-gicv4.1/qtest.tap"
+	(cd "$out" && grep -H -E -B2 -A30 '^ *not ok ' lint.tap "$qtap" \
+		console.tap */results.tap) | head -100
+	tail -n 15 "$out/check/console.log" | sed 's/^/  console: /'
 fi
 echo "check: $(($(date +%s) - start))s on the bed and checks"
 line="$passed passed, $failed failed"

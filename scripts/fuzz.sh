@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # make fuzz: the fuzzers for longer than make check has time for
-# (initramfs/plans/fuzz.plan), in the emulated GICv4 host. Each prints
+# (initramfs/plans/fuzz.plan), in the emulated GICv4.1 host. Each prints
 # its seed; rerun a failing iteration or sequence with the -s it names.
 # Fails on any failed result, a missing one, or a kernel report in the
 # console.
@@ -14,7 +14,7 @@ out=$top/build/out/fuzz
 
 start=$(date +%s)
 ok=1
-VLPI_BED_TIMEOUT=${VLPI_BED_TIMEOUT:-14400} "$top/scripts/run-bed.sh" fuzz || ok=0
+VLPI_GIC=4.1 VLPI_BED_TIMEOUT=${VLPI_BED_TIMEOUT:-14400} "$top/scripts/run-bed.sh" fuzz || ok=0
 touch "$out/results.tap" "$out/console.log"
 grep -E '^ *(not )?ok |restore fuzz:|sequences in|seed ' "$out/results.tap" | sed 's/^ *//; s/^/  /'
 read -r passed failed skipped < <(awk -v need_marker="# vlpi-mig: plan complete" \

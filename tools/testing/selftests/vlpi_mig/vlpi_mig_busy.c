@@ -15,6 +15,10 @@
  * device raises its MSI, the irqfd is removed and added back; then the
  * guest unmasks and must take LPI 8192 exactly once. With the module
  * (-m), every round; without it (-n), the baseline loses it every round.
+ * On GICv4.1 the VMM saves the pending tables before it removes the
+ * irqfd ("quiesce, then SAVE_PENDING_TABLES", the reader paused for the
+ * save alone): the module keeps what the save read, where nothing can
+ * read the VPT, and the reads go on across the unforward and forward.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,6 +37,7 @@
 #include "vfio_edu.h"
 #include "vlpi_its.h"
 #include "vlpi_mig_util.h"
+#include "vlpi_migrate.h"
 
 #define BDF		"0000:00:02.0"
 #define INTID		VLPI_LPI_BASE
@@ -41,6 +46,12 @@
 static bool stop_reading;
 static unsigned long reads;
 
+/*
+ * The VMM's own lock around its vCPU ioctls: a save takes every vCPU's
+ * mutex (EBUSY if one is held), so a VMM quiesces its vCPU threads first
+ */
+static pthread_mutex_t vcpu_ioctls = PTHREAD_MUTEX_INITIALIZER;
+
 /* The VMM busy with the vCPU: each read holds vcpu->mutex */
 static void *read_registers(void *arg)
 {
@@ -48,7 +59,9 @@ static void *read_registers(void *arg)
 	uint64_t pc;
 
 	while (!READ_ONCE(stop_reading)) {
+		pthread_mutex_lock(&vcpu_ioctls);
 		vcpu_get_reg(vcpu, ARM64_CORE_REG(regs.pc), &pc);
+		pthread_mutex_unlock(&vcpu_ioctls);
 		WRITE_ONCE(reads, reads + 1);
 	}
 	return NULL;
@@ -76,6 +89,12 @@ int main(int argc, char *argv[])
 	pthread_create(&reader, NULL, read_registers, v->vcpus[0]);
 	for (round = 0; round < ROUNDS; round++) {
 		edu_raise(&edu, 1);
+		if (vlpi_host_gicv4_1()) {
+			pthread_mutex_lock(&vcpu_ioctls);
+			TEST_ASSERT(!vlpi_save_pending_tables(v),
+				    "SAVE_PENDING_TABLES");
+			pthread_mutex_unlock(&vcpu_ioctls);
+		}
 		edu_ack(&edu, 1);
 		vlpi_irqfd(v, 0, efd, false);
 		vlpi_irqfd(v, 0, efd, true);

@@ -282,16 +282,14 @@ static void phase_d(struct edu *edu)
 int main(int argc, char *argv[])
 {
 	struct observer obs = {};
-	bool coherent = false;
 	pthread_t observer;
 	struct edu edus[2];
 	int i;
 
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("counts the module's saves (-m)\n");
-	if (!read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
-			     &coherent) || !coherent)
-		ksft_exit_skip("the VPT is not declared coherent: nothing is read\n");
+	TEST_ASSERT(vlpi_vpt_readable(),
+		    "run where the VPT can be read (GICv4.1, or vpt_coherent=1)");
 	for (i = 0; i < 2; i++)
 		if (!edu_open(&edus[i], bdfs[i]))
 			ksft_exit_skip("%s is not bound to vfio-pci\n", bdfs[i]);

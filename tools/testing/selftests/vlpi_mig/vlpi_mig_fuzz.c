@@ -31,9 +31,13 @@
  * all there, and torn down by removing any of them or by any route
  * change (a route change unforwards, as upstream). Tearing down keeps a
  * pending vLPI in software unless the policy is legacy; setting up moves
- * it back. A raise is only made where the device's MSI reaches either
- * the vLPI or an irqfd, so that the eventfd never holds a count no
- * consumer read. Needs the module, with the VPT declared coherent.
+ * it back. On GICv4.1, where the VPT cannot be read at teardown, it keeps
+ * what the module holds: what the last pending save read of the vLPI, or
+ * a state a set-up moved to the ITS, if the guest has not run since. A
+ * raise is only made where the device's MSI reaches either the vLPI or an
+ * irqfd, so that the eventfd never holds a count no consumer read. Needs
+ * the module, where the VPT can be read (GICv4.1, or a GICv4.0 declared
+ * coherent); the bed's vlpi_host_gic= says which.
  *
  * Usage: vlpi_mig_fuzz -m [-s SEED] [-c SEQUENCES] [-t STEPS] [-j WORKERS]
  * Sequence k runs from seed SEED + k: rerun one with -s SEED+k -c 1.
@@ -117,6 +121,11 @@ struct model {
 	uint64_t policy;
 	/* The last ITS save kept a forwarded ITE: the next pending save reads */
 	bool promised;
+	/*
+	 * GICv4.1: the state the module holds of each vLPI, if any; it holds
+	 * nothing new once the guest ran, until a pending save reads again
+	 */
+	bool v41, held[NR_LPIS], held_pending[NR_LPIS], ran_since_read;
 };
 
 struct seq {
@@ -164,25 +173,43 @@ static void route(struct seq *s, int target)
 	vlpi_route_msis(s->v, &msi, 1);
 }
 
-/* Forwarding set up: what was kept in software moves to the VPT */
+/*
+ * Forwarding set up: what was kept in software moves to the VPT, and the
+ * module holds it (unless legacy)
+ */
 static void model_forward(struct model *m)
 {
 	if (m->fwd || !m->irqfd || !m->msi || m->route >= NR_LPIS)
 		return;
 	m->fwd = true;
+	if (m->sw[m->route] && m->policy != KVM_VLPI_MIG_POLICY_LEGACY &&
+	    !m->ran_since_read) {
+		m->held[m->route] = true;
+		m->held_pending[m->route] = true;
+	}
 	m->vpt[m->route] |= m->sw[m->route];
 	m->sw[m->route] = false;
 }
 
-/* Torn down: kept in software, unless the policy is legacy */
+/*
+ * Torn down: kept in software, unless the policy is legacy; on GICv4.1,
+ * only what the module holds, and the hold is spent
+ */
 static void model_unforward(struct model *m)
 {
+	int r = m->route;
+
 	if (!m->fwd)
 		return;
 	m->fwd = false;
-	if (m->policy != KVM_VLPI_MIG_POLICY_LEGACY)
-		m->sw[m->route] |= m->vpt[m->route];
-	m->vpt[m->route] = false;
+	if (m->policy != KVM_VLPI_MIG_POLICY_LEGACY) {
+		if (!m->v41)
+			m->sw[r] |= m->vpt[r];
+		else if (m->held[r])
+			m->sw[r] |= m->held_pending[r];
+		m->held[r] = false;
+	}
+	m->vpt[r] = false;
 }
 
 static void step_irqfd(struct seq *s)
@@ -273,6 +300,9 @@ static void step_run(struct seq *s)
 	vlpi_run_to_sync(s->v->vcpus[0], 2);
 	vlpi_delivered_sync(s->v);
 	m->ran = true;
+	/* The guest ran: nothing the module held is true any more */
+	memset(m->held, 0, sizeof(m->held));
+	m->ran_since_read = true;
 	for (i = 0; i < NR_LPIS; i++) {
 		uint32_t want = m->vpt[i] || m->sw[i];
 
@@ -290,13 +320,15 @@ static void step_run(struct seq *s)
 static void step_its_save(struct seq *s)
 {
 	int ret = vlpi_save_its_tables(s->v);
-	bool refuse = s->m.fwd &&
+	/* On GICv4.1 the vGIC saves forwarded ITEs itself */
+	bool refuse = s->m.fwd && !s->m.v41 &&
 		      s->m.policy == KVM_VLPI_MIG_POLICY_LEGACY;
 
 	note(s, "(%s)", strerror(ret));
 	if (ret != (refuse ? EACCES : 0))
 		fail(s, "ITS_SAVE_TABLES returned what uapi.rst does not list");
-	if (!ret && s->m.fwd)
+	/* The module decides for forwarded ITEs only without GICv4.1 */
+	if (!ret && s->m.fwd && !s->m.v41)
 		s->m.promised = true;
 }
 
@@ -312,10 +344,20 @@ static void step_pending_save(struct seq *s)
 	note(s, "(%s)", strerror(ret));
 	if (ret)
 		fail(s, "SAVE_PENDING_TABLES did not return 0");
-	/* An ITS save that kept the ITE decided how its state is saved */
+	/*
+	 * An ITS save that kept the ITE decided how its state is saved; on
+	 * GICv4.1 upstream reads the VPT too
+	 */
 	reads = m->promised || m->policy != KVM_VLPI_MIG_POLICY_LEGACY;
 	m->promised = false;
-	if (!reads)
+	if (reads && m->v41) {
+		m->ran_since_read = false;
+		if (m->fwd) {
+			m->held[m->route] = true;
+			m->held_pending[m->route] = m->vpt[m->route];
+		}
+	}
+	if (!reads && !m->v41)
 		return;
 	for (i = 0; i < NR_LPIS; i++)
 		if (vlpi_pend_bit(table, VLPI_LPI_BASE + i) !=
@@ -410,6 +452,8 @@ static const char *one_sequence(struct seq *s, struct edu *edu,
 	int i;
 
 	memset(s, 0, sizeof(*s));
+	s->m.v41 = vlpi_host_gicv4_1();
+	s->m.ran_since_read = true;	/* the guest runs to its first sync */
 	s->edu = edu;
 	s->rng = seed * 2654435761u + 1;
 	s->v = vlpi_its_vm_create(1, guest_code);
@@ -476,7 +520,6 @@ int main(int argc, char *argv[])
 	char *mode[3] = { argv[0], "-n", NULL };
 	uint64_t seed = time(NULL);
 	struct timespec t0, t1;
-	bool coherent = false;
 	int w, status;
 
 	while ((opt = getopt(argc, argv, "mns:c:t:j:")) != -1) {
@@ -501,9 +544,8 @@ int main(int argc, char *argv[])
 	optind = 1;
 	if (!vlpi_mig_test_start(2, mode))
 		ksft_exit_skip("the model is the module's (-m)\n");
-	if (!read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
-			     &coherent) || !coherent)
-		ksft_exit_skip("the model needs the VPT declared coherent\n");
+	TEST_ASSERT(vlpi_vpt_readable(),
+		    "run where the VPT can be read (GICv4.1, or vpt_coherent=1)");
 	if (nr_workers < 1 || nr_workers > MAX_WORKERS)
 		ksft_exit_fail_msg("-j takes 1 to %d\n", MAX_WORKERS);
 	ksft_set_plan(1);

@@ -7,16 +7,25 @@
  * with ITS_SAVE_TABLES and SAVE_PENDING_TABLES. What must come out
  * depends on the host's mode: direct injection off
  * (kvm-arm.vgic_v4_enable=0: the MSIs then arrive through the irqfds as
- * software LPIs), a VPT that can be read (vpt_coherent=1 on the bed), or
- * one that cannot (vpt_coherent=0, as on real GICv4.0):
+ * software LPIs), a GICv4.1, a GICv4.0 the module is told to trust
+ * (vpt_coherent=1: the emulated one), or one it is not (vpt_coherent=0,
+ * as real GICv4.0 silicon):
  *
- *                  no direct inj.  readable          unreadable
- *   strict         vGIC saves      ok, accurate      ITS save EACCES; the
- *                                                    pending save 0, 8192
- *                                                    lost as upstream,
- *                                                    counted unreadable
- *   conservative   vGIC saves      ok, accurate      ok, 8192, 8193 pending
- *   legacy         vGIC saves      ITS save EACCES and 8192 lost (upstream)
+ *                no direct inj.  GICv4.1    declared v4.0  unreadable v4.0
+ *   strict       vGIC saves      ok,        ok, accurate   ITS save EACCES;
+ *                                accurate                  the pending save
+ *                                                          0, 8192 lost as
+ *                                                          upstream, counted
+ *                                                          unreadable
+ *   conservative vGIC saves      ok,        ok, accurate   ok, 8192, 8193
+ *                                accurate                  pending
+ *   legacy       vGIC saves      ok,        ITS save EACCES, 8192 lost
+ *                                accurate   (upstream on GICv4.0)
+ *                                (upstream
+ *                                on v4.1)
+ *
+ * The row comes from what the bed booted and loaded the module with (the
+ * kernel command line, the vpt_coherent parameter), not from the module.
  *
  * SAVE_PENDING_TABLES is 0 in every case: QEMU calls it on every VM stop
  * and aborts on any error but EFAULT.
@@ -63,12 +72,12 @@ struct expect {
 	uint64_t refused, unreadable;
 };
 
-enum mode { NO_DIRECT, UNREADABLE, READABLE };
+enum mode { NO_DIRECT, UNREADABLE, READABLE, GICV4_1 };
 static const char * const mode_names[] = { "no direct injection", "unreadable",
-					   "readable" };
+					   "readable", "GICv4.1" };
 
 /* [mode][policy] */
-static const struct expect expected[3][3] = {
+static const struct expect expected[4][3] = {
 	[NO_DIRECT] = {
 		[KVM_VLPI_MIG_POLICY_STRICT]       = { 0, 0, { 1, 0 }, 0 },
 		[KVM_VLPI_MIG_POLICY_CONSERVATIVE] = { 0, 0, { 1, 0 }, 0 },
@@ -83,6 +92,11 @@ static const struct expect expected[3][3] = {
 		[KVM_VLPI_MIG_POLICY_STRICT]       = { 0, 0, { 1, 0 }, 0 },
 		[KVM_VLPI_MIG_POLICY_CONSERVATIVE] = { 0, 0, { 1, 0 }, 0 },
 		[KVM_VLPI_MIG_POLICY_LEGACY]       = { EACCES, 0, { 0, 0 }, 0 },
+	},
+	[GICV4_1] = {
+		[KVM_VLPI_MIG_POLICY_STRICT]       = { 0, 0, { 1, 0 }, 0 },
+		[KVM_VLPI_MIG_POLICY_CONSERVATIVE] = { 0, 0, { 1, 0 }, 0 },
+		[KVM_VLPI_MIG_POLICY_LEGACY]       = { 0, 0, { 1, 0 }, 0 },
 	},
 };
 
@@ -169,7 +183,8 @@ static void run_policy(uint64_t policy, enum mode mode, struct edu *edus,
 			 bits_ok && st.refused == e->refused &&
 			 refuse_ok && refuses == e->refused &&
 			 st.unreadable == e->unreadable &&
-			 !!(caps & KVM_VLPI_MIG_CAP_SAVE) == (mode == READABLE),
+			 !!(caps & KVM_VLPI_MIG_CAP_SAVE) ==
+			 (mode == READABLE || mode == GICV4_1),
 			 "%s, %s: ITS save %s, pending save %s, saved bits %d %d, refused %lu (trace: %u vlpi_mig_refuse), unreadable %lu, CAPS %s SAVE\n",
 			 mode_names[mode], policy_names[policy],
 			 its_err ? strerror(its_err) : "ok",
@@ -217,9 +232,9 @@ int main(int argc, char *argv[])
 {
 	struct edu edus[NR_LPIS];
 	int efds[NR_LPIS];
-	uint64_t caps, policy;
-	struct vlpi_vm *probe;
+	bool declared = false;
 	unsigned int i;
+	uint64_t policy;
 	enum mode mode;
 
 	if (!vlpi_mig_test_start(argc, argv))
@@ -233,14 +248,12 @@ int main(int argc, char *argv[])
 		edu_enable_msi(&edus[i], efds[i]);
 	}
 
-	probe = vlpi_vm_create(1, guest_code);
-	kvm_device_attr_get(probe->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
-			    KVM_DEV_ARM_VLPI_MIG_CAPS, &caps);
-	vlpi_vm_free(probe);
-	mode = !(caps & KVM_VLPI_MIG_CAP_DIRECT_INJECTION) ? NO_DIRECT :
-	       caps & KVM_VLPI_MIG_CAP_SAVE ? READABLE : UNREADABLE;
-	ksft_print_msg("host caps %#lx: %s\n", (unsigned long)caps,
-		       mode_names[mode]);
+	/* What the bed booted, and what the module was loaded with */
+	read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent", &declared);
+	mode = !cmdline_has("kvm-arm.vgic_v4_enable=1") ? NO_DIRECT :
+	       vlpi_host_gicv4_1() ? GICV4_1 :
+	       declared ? READABLE : UNREADABLE;
+	ksft_print_msg("host: %s\n", mode_names[mode]);
 
 	ksft_set_plan(4);
 	default_policy();

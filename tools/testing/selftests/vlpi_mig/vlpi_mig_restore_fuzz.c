@@ -156,6 +156,17 @@ static uint64_t rnd(struct iter *it, uint64_t n)
 	return rnd64(it) % n;
 }
 
+/* -v: each step on stdout before it is made, to find one that hangs */
+static bool verbose;
+
+static void step(const char *what)
+{
+	if (verbose) {
+		ksft_print_msg("next: %s\n", what);
+		fflush(stdout);
+	}
+}
+
 static void note(struct iter *it, const char *fmt, ...)
 {
 	va_list ap;
@@ -619,6 +630,7 @@ static void one_iteration(struct iter *it, struct vlpi_vm *src,
 	unsigned int n, i;
 	struct vlpi_vm *dst;
 
+	step("destination");
 	dst = vlpi_its_vm_create(NR_VCPUS, guest_code);
 	vlpi_migrate_prepare(dst, src);
 	for (n = 1 + rnd(it, 4); n; n--)
@@ -626,6 +638,7 @@ static void one_iteration(struct iter *it, struct vlpi_vm *src,
 
 	if (reset)
 		ctrl(dst->its_fd, KVM_DEV_ARM_ITS_CTRL_RESET);
+	step("restore");
 	restore = vlpi_migrate_its(dst, src);
 	if (restore2) {
 		i = ctrl(dst->its_fd, KVM_DEV_ARM_ITS_RESTORE_TABLES);
@@ -642,10 +655,13 @@ static void one_iteration(struct iter *it, struct vlpi_vm *src,
 
 		vlpi_signal_msi(dst, msi);
 	}
+	step("forward");
 	forward(it, dst, edu, &efd);
 	t->forwarded += host_irq_forwarded(edu_host_irq(edu));
 
+	step("ITS save");
 	its_save = vlpi_save_its_tables(dst);
+	step("pending save");
 	pend_save = vlpi_save_pending_tables(dst);
 	stray = vlpi_memguard_check(&guard, tables.r, tables.n, &first);
 	note(it, " its-save=%s pend-save=%s", strerror(its_save),
@@ -662,20 +678,27 @@ static void one_iteration(struct iter *it, struct vlpi_vm *src,
 		t->stray += stray;
 	}
 
+	step("unforward");
 	vlpi_irqfd(dst, 0, efd, false);
 	edu_disable_msi(edu);
 	close(efd);
+	step("teardown");
 	vlpi_vm_free(dst);
 	t->reports += kmsg_reports(it);
 }
 
 static struct vlpi_vm *make_source(void)
 {
-	struct vlpi_vm *src = vlpi_its_vm_create(NR_VCPUS, guest_code);
+	struct vlpi_vm *src;
 	unsigned int i;
 
+	step("source");
+	src = vlpi_its_vm_create(NR_VCPUS, guest_code);
+	step("source vCPU 0");
 	vlpi_run_to_sync(src->vcpus[0], 1);
+	step("source vCPU 1");
 	vlpi_run_to_sync(src->vcpus[1], 1);
+	step("source saves");
 	/* A few pending, for the restore to read back */
 	for (i = 0; i < NR_DEVS; i++)
 		vlpi_signal_msi(src, (struct vlpi_msi){ i, i % NR_EVENTS });
@@ -705,6 +728,9 @@ static int run_worker(int w, int nr_workers, uint64_t seed, int nr_iters,
 	for (k = w; k < nr_iters; k += nr_workers) {
 		memset(&it, 0, sizeof(it));
 		it.rng = (seed + k) * 2654435761u + 1;
+		if (verbose)
+			ksft_print_msg("iteration %d (-s %lu -c 1)\n", k,
+				       (unsigned long)(seed + k));
 		one_iteration(&it, src, &edu, t);
 		t->iters++;
 		if (!it.fail)
@@ -730,7 +756,7 @@ int main(int argc, char *argv[])
 	uint64_t seed;
 	int pipes[MAX_WORKERS][2];
 
-	while ((opt = getopt(argc, argv, "mns:c:j:")) != -1) {
+	while ((opt = getopt(argc, argv, "mns:c:j:v")) != -1) {
 		switch (opt) {
 		case 'm':
 			mode[1] = "-m";
@@ -744,6 +770,9 @@ int main(int argc, char *argv[])
 			break;
 		case 'j':
 			nr_workers = atoi(optarg);
+			break;
+		case 'v':
+			verbose = true;
 			break;
 		}
 	}

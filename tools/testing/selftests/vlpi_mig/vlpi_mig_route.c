@@ -20,6 +20,12 @@
  * the route change, loses it.
  * LPI 8193 must never be raised by any of this.
  *
+ * On GICv4.1, where nothing can read the VPT at the route change, the VMM
+ * saves the pending tables first ("quiesce, then SAVE_PENDING_TABLES"),
+ * and the module keeps what that save read; upstream, which saves the
+ * vLPI in guest RAM there, still loses it to the unmap (the bed's
+ * vlpi_host_gic= says which).
+ *
  * Device 1 must still be forwarded, and a fresh MSI from it delivered
  * exactly once as LPI 8193. The VM and the devices are closed inside the
  * test: a vLPI left mapped behind KVM's back shows at teardown.
@@ -114,6 +120,10 @@ int main(int argc, char *argv[])
 	/* LPI 8192 pending in the VPT, the guest masked */
 	edu_raise(&edus[0], 1);
 	edu_ack(&edus[0], 1);
+	if (vlpi_host_gicv4_1()) {
+		ret = vlpi_save_pending_tables(v);
+		TEST_ASSERT(!ret, "SAVE_PENDING_TABLES: %s", strerror(ret));
+	}
 
 	/* QEMU's vfio_update_msi(): a new route under a live irqfd */
 	ret = __vlpi_route_msis(v, rerouted, NR_DEVS);

@@ -35,9 +35,14 @@ static uint64_t expected_caps(void)
 	if (cmdline_has("kvm-arm.vgic_v4_enable=1"))
 		caps |= KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
 			KVM_VLPI_MIG_CAP_RESTORE;
-	/* QEMU's GIC is a GICv4.0: no v4.1 bit on this bed */
-	if (caps && read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
-				    &declared) && declared)
+	if (!caps)
+		return 0;
+	/* The bed's GIC: a GICv4.1 is read after unmapping its vPEs */
+	if (vlpi_host_gicv4_1())
+		return caps | KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE;
+	/* A GICv4.0 only if the module was told to trust it (emulated) */
+	if (read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
+			    &declared) && declared)
 		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED | KVM_VLPI_MIG_CAP_SAVE |
 			KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD;
 	return caps;

@@ -130,14 +130,12 @@ static bool one_case(struct edu *edus, unsigned int nr_vcpus,
 int main(int argc, char *argv[])
 {
 	struct edu edus[MAX_N];
-	bool coherent = false;
 	unsigned int a, b, i;
 
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("the counts are the module's (-m)\n");
-	if (!read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
-			     &coherent) || !coherent)
-		ksft_exit_skip("the VPT is not declared coherent: nothing is read\n");
+	TEST_ASSERT(vlpi_vpt_readable(),
+		    "run where the VPT can be read (GICv4.1, or vpt_coherent=1)");
 	for (i = 0; i < MAX_N; i++)
 		if (!edu_open(&edus[i], bdfs[i]))
 			ksft_exit_skip("%s is not bound to vfio-pci\n", bdfs[i]);

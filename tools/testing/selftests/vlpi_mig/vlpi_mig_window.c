@@ -11,9 +11,19 @@
  * then refuse, and the save must count the vLPI unreadable and save its
  * latch, rather than read it.
  *
- * One vCPU, never running while the device raises; edu 00:02.0 forwarded
- * as LPI 8192 and made pending. Three saves of the pending tables:
+ * On GICv4.1 the GIC may hold a non-resident vPE's pending vLPIs rather
+ * than write them to its VPT until the vPE is unmapped (as the bed's model
+ * does): the skip_vpt_unmap fault point marks the vPEs without unmapping
+ * them and lets the reader read them unchecked, and the VPT it reads is
+ * stale. That is why the window unmaps, and the test shows a read that
+ * skipped it losing the pending vLPI.
  *
+ * One vCPU, never running while the device raises; edu 00:02.0 forwarded
+ * as LPI 8192 and made pending. Three saves of the pending tables (four
+ * on GICv4.1, the first without the unmap):
+ *
+ *   0. (GICv4.1) unmap skipped, reader unchecked: 0 returned, the bit
+ *      read stale (0), nothing counted unreadable, no vPE unmapped;
  *   1. window as it should be: the bit is saved, the vPE unmapped on
  *      GICv4.1 (none on a GICv4.0, whose VPT the GIC keeps in memory);
  *   2. fault armed for one save: 0 returned, the bit not saved,
@@ -64,26 +74,35 @@ static void save_once(struct vlpi_vm *v, const char *what, int *ret,
 int main(int argc, char *argv[])
 {
 	unsigned int unmaps = vlpi_save_vpe_unmaps(1);
-	struct kvm_vlpi_mig_stats st0, st1, st2;
-	bool bit0, bit1, bit2, coherent;
-	int ret0, ret1, ret2, efd;
+	struct kvm_vlpi_mig_stats st, st0, st1, st2;
+	bool bit, bit0, bit1, bit2, v41 = vlpi_host_gicv4_1();
+	int ret, ret0, ret1, ret2, efd;
 	struct vlpi_vm *v;
 	struct edu edu;
 	uint32_t got;
 
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("the fault point is the module's (-m)\n");
-	if (!read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
-			     &coherent) || !coherent)
-		ksft_exit_skip("the VPT is not declared coherent: nothing is read\n");
+	TEST_ASSERT(vlpi_vpt_readable(),
+		    "run where the VPT can be read (GICv4.1, or vpt_coherent=1)");
 	if (access(FAULT, F_OK))
 		ksft_exit_skip("no %s: the kernel lacks CONFIG_FAULT_INJECTION_DEBUG_FS\n",
 			       FAULT);
 	if (!edu_open(&edu, BDF))
 		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
-	ksft_set_plan(8);
+	ksft_set_plan(8 + v41);
 
 	v = vlpi_edu_vm_create(1, &edu, true, &efd);
+
+	if (v41) {
+		TEST_ASSERT(!vlpi_mig_arm_fault("skip_vpt_unmap", 1),
+			    "arming skip_vpt_unmap");
+		save_once(v, "0) unmap skipped", &ret, &bit, &st);
+		ksft_test_result(!ret && !bit && !st.unreadable &&
+				 !st.vpe_unmaps,
+				 "a read that skips the unmap finds the VPT stale: the pending vLPI saved as %d\n",
+				 bit);
+	}
 
 	save_once(v, "1) window open", &ret0, &bit0, &st0);
 	ksft_test_result(!ret0 && bit0 && st0.vpe_unmaps == unmaps &&
