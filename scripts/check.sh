@@ -10,8 +10,8 @@
 # QEMU's own GICv4.0 configured as real GICv4.0 silicon is
 # (initramfs/plans/v40.plan, and initramfs/plans/qemu40.plan with QEMU as
 # the VMM). The kernel consoles are read for anything that must never
-# happen. Ends with "N passed, N failed[, N skipped]" and exits non-zero
-# on any failure or missing result.
+# happen. Ends with "N passed, N failed, N skipped" and exits non-zero
+# on any failure, missing result, or skip its plan does not expect.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -140,6 +140,43 @@ tally "GICv4.1 host: qemu" "$out/qemu/results.tap" "# vlpi-mig: plan complete"
 tally "GICv4.0 host: v40" "$out/v40/results.tap" "# vlpi-mig: plan complete"
 tally "GICv4.0 host: qemu40" "$out/qemu40/results.tap" "# vlpi-mig: plan complete"
 
+# A skip fails the check unless the plan that ran it expects it: a plan
+# comment "# skip-ok: ERE -- why" names the results (matched against the
+# whole result line) that may skip there, and why. A source with no plan
+# (the static checks, the qtests, the consoles) expects none.
+gate_skips() {
+	local name=$1 tap=$2 plan=$3 line re why hit
+
+	while IFS= read -r line; do
+		hit=
+		if [ -n "$plan" ]; then
+			while IFS= read -r re; do
+				why=${re#* -- }
+				re=${re%% -- *}
+				if grep -Eq -- "$re" <<<"$line"; then
+					hit=$why
+					break
+				fi
+			done < <(sed -n 's/^# skip-ok: //p' "$plan")
+		fi
+		line=$(sed 's/^ *//; s/\r$//' <<<"$line")
+		if [ -n "$hit" ]; then
+			echo "  expected skip, $name: $line ($hit)"
+		else
+			echo "  UNEXPECTED skip, $name: $line"
+			failed=$((failed + 1))
+		fi
+	done < <(grep -E '^ *ok [0-9]+ .*#[[:space:]]*[Ss][Kk][Ii][Pp]' "$tap")
+}
+echo "check: skips"
+gate_skips "static checks" "$out/lint.tap" ""
+gate_skips "GICv4.1 model qtests" "$qtap" ""
+gate_skips "consoles" "$out/console.tap" ""
+for plan in check nodirect qemu v40 qemu40; do
+	gate_skips "plan $plan" "$out/$plan/results.tap" \
+		"$top/initramfs/plans/$plan.plan"
+done
+
 if [ "$failed" != 0 ]; then
 	echo "check: FAILED; details in build/out/{lint.tap,PLAN/{results.tap,console.log}} and build/qemu-gicv4.1/qtest.tap"
 	(cd "$out" && grep -H -E -B2 -A30 '^ *not ok ' lint.tap "$qtap" \
@@ -147,7 +184,5 @@ if [ "$failed" != 0 ]; then
 	tail -n 15 "$out/check/console.log" | sed 's/^/  console: /'
 fi
 echo "check: $(($(date +%s) - start))s on the bed and checks"
-line="$passed passed, $failed failed"
-[ "$skipped" != 0 ] && line="$line, $skipped skipped"
-echo "$line"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
