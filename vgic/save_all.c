@@ -22,14 +22,16 @@
  *
  * Locking: called with kvm->lock, every vcpu->mutex and config_lock held,
  * and on GICv4.1 every vITS's its_lock while the VPT window is open (from
- * save_begin to the end of the gather); no vCPU runs. The LPIs are walked
+ * save_begin, or from a late opening between two walks, to the end of the
+ * gather); no vCPU runs. The LPIs are walked
  * under RCU without taking references: an LPI leaves lpi_xa only when its
  * last reference goes, and every lasting one (its ITE, the translation
  * cache, a vCPU's ap_list) is dropped only under a lock held here. An LPI
  * whose count a racing injection has just dropped to zero is skipped, as
- * vgic_get_irq() would skip it. A forwarded vLPI is read under its
- * irq_lock (save.c); guest RAM is touched only outside the RCU section,
- * once the window is closed.
+ * vgic_get_irq() would skip it. Each LPI's hw and latch are read together
+ * under its irq_lock, taken inside the RCU section, and a forwarded
+ * vLPI's state under it again (save.c); guest RAM is touched only outside
+ * the RCU section, once the window is closed.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
