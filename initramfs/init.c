@@ -20,10 +20,18 @@
  *   run SECONDS NAME PROG [ARG...]
  *                               run a program; exit 0 passes, 4 skips;
  *                               its output is nested, indented 4 spaces
+ *
+ * A program still running at its deadline has every task of its process
+ * group printed (state, then kernel stack) before it is killed. One that
+ * does not die within KILL_GRACE seconds is stuck in the kernel: its tasks
+ * are printed again, to the console as well (where check.sh looks for
+ * reports), and the rest of the plan is not run, since whatever it holds
+ * would stall the next test too.
  */
 
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,9 +51,11 @@
 
 #define MAX_ARGS	32
 #define KSFT_SKIP	4
+#define KILL_GRACE	30
 
 static FILE *out;		/* the results channel */
 static int test_nr;
+static int stuck;		/* a test outlived SIGKILL: stop the plan */
 
 static void complain(const char *fmt, ...)
 {
@@ -309,6 +319,95 @@ static void do_kmemleak(void)
 	result(!leaks, "kmemleak", "scan", leaks ? line : NULL);
 }
 
+/* Copies /proc/PID/task/TID/FILE into @f, each line after @prefix */
+static void print_proc(FILE *f, const char *prefix, const char *pid,
+		       const char *tid, const char *file)
+{
+	char path[128], line[256];
+	FILE *in;
+
+	snprintf(path, sizeof(path), "/proc/%s/task/%s/%s", pid, tid, file);
+	in = fopen(path, "r");
+	if (!in)
+		return;
+	while (fgets(line, sizeof(line), in))
+		fprintf(f, "%s%s", prefix, line);
+	fclose(in);
+}
+
+/*
+ * Prints every task of process group @pgrp: name, state and kernel stack.
+ * With @console, to the kernel console too, as "init: stuck in D state"
+ * for each task that is.
+ */
+static void dump_group(pid_t pgrp, int console)
+{
+	char path[600], line[256], comm[64], state;
+	struct dirent *p, *t;
+	DIR *procs, *tasks;
+	int pid, grp;
+
+	procs = opendir("/proc");
+	if (!procs)
+		return;
+	while ((p = readdir(procs))) {
+		FILE *f;
+
+		if (!isdigit(p->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", p->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(line, sizeof(line), f) ||
+		    sscanf(line, "%d (%63[^)]) %c %*d %d", &pid, comm, &state,
+			   &grp) != 4 || grp != pgrp) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%s/task", p->d_name);
+		tasks = opendir(path);
+		while (tasks && (t = readdir(tasks))) {
+			if (!isdigit(t->d_name[0]))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/task/%s/stat",
+				 p->d_name, t->d_name);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			if (!fgets(line, sizeof(line), f) ||
+			    sscanf(line, "%*d (%63[^)]) %c", comm, &state) != 2)
+				state = '?';
+			fclose(f);
+			fprintf(out, "    # task %s/%s (%s) state %c\n",
+				p->d_name, t->d_name, comm, state);
+			print_proc(out, "    #   ", p->d_name, t->d_name, "stack");
+			if (console && state == 'D') {
+				fprintf(stderr, "init: stuck in D state: task %s/%s (%s)\n",
+					p->d_name, t->d_name, comm);
+				print_proc(stderr, "init:   ", p->d_name,
+					   t->d_name, "stack");
+			}
+		}
+		if (tasks)
+			closedir(tasks);
+	}
+	closedir(procs);
+	fflush(out);
+}
+
+/* Reaps @pid, waiting at most KILL_GRACE seconds; 0 if it would not die */
+static int reap(pid_t pid, int *status)
+{
+	for (int i = 0; i < KILL_GRACE * 10; i++) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return 1;
+		usleep(100000);
+	}
+	return 0;
+}
+
 static void do_run(char **argv, int argc)
 {
 	char buf[4096], *p, *nl;
@@ -358,6 +457,9 @@ static void do_run(char **argv, int argc)
 
 		if (left <= 0) {
 			timed_out = 1;
+			fprintf(out, "# %s: deadline passed, its tasks:\n",
+				argv[2]);
+			dump_group(pid, 0);
 			kill(-pid, SIGKILL);
 			break;
 		}
@@ -386,7 +488,16 @@ static void do_run(char **argv, int argc)
 	if (held)
 		fprintf(out, "    %.*s\n", (int)held, buf);
 	close(pipefd[0]);
-	waitpid(pid, &status, 0);
+	if (timed_out && !reap(pid, &status)) {
+		fprintf(out, "# %s: alive %d s after SIGKILL, its tasks:\n",
+			argv[2], KILL_GRACE);
+		dump_group(pid, 1);
+		stuck = 1;
+		result(0, "run", argv[2], "TIMEOUT, stuck in the kernel");
+		return;
+	}
+	if (!timed_out)
+		waitpid(pid, &status, 0);
 	fprintf(out, "# %s: %.1f s\n", argv[2], now() - start);
 
 	if (timed_out) {
@@ -459,6 +570,12 @@ static void run_plan(const char *name)
 		argc = split(copy, argv);
 		if (!argc || argv[0][0] == '#')
 			continue;
+		if (stuck) {
+			if (!is_silent(argv[0]))
+				result(0, argv[0], argc > 2 ? argv[2] : "",
+				       "not run: an earlier test is stuck");
+			continue;
+		}
 
 		if (!strcmp(argv[0], "say")) {
 			char *text = strstr(line, "say") + 3;
