@@ -39,6 +39,7 @@
 #include "vfio_edu.h"
 #include "vlpi_its.h"
 #include "vlpi_mig_util.h"
+#include "vlpi_observe.h"
 
 #define BDF		"0000:00:02.0"
 #define INTID		VLPI_LPI_BASE
@@ -178,7 +179,7 @@ int main(int argc, char *argv[])
 	struct edu edu;
 	uint64_t count;
 	bool module;
-	int efd, irq;
+	int efd, irq, unmaps;
 
 	module = vlpi_mig_test_start(argc, argv);
 	if (!edu_open(&edu, BDF))
@@ -228,7 +229,10 @@ int main(int argc, char *argv[])
 	stats_forwarded(v, module, "irqfd deassigned");
 	edu_close(&edu);
 	close(efd);
-	vlpi_vm_free(v);
-	ksft_test_result_pass("device and VM closed\n");
+	unmaps = vlpi_vm_free_vmapps(v);
+	ksft_test_result(!host_irq_listed(irq) && unmaps == 1,
+			 "device and VM closed: host IRQ %d freed (%s), VM's vPE unmapped (VMAPP unmaps %d, want 1)\n",
+			 irq, host_irq_listed(irq) ? "still listed" : "gone",
+			 unmaps);
 	ksft_finished();
 }

@@ -10,15 +10,20 @@
  * a pattern, so that each LPI's bit must be set or cleared by the save and
  * every other bit must stay as the guest had it.
  *
- * With the module (-m) the save must take the one-pass path (full_saves),
- * unmap and map back each vPE once on GICv4.1 (none on a GICv4.0), and
- * save the raised vLPI. Without it (-n) upstream's walk must give the
+ * With the module (-m) the save must take the one-pass path (full_saves)
+ * and save the raised vLPI. Without it (-n) upstream's walk must give the
  * software LPIs exactly the same bits, and the vLPI its own (saved on
  * GICv4.1, where it reads the VPT; lost on GICv4.0): the one pass saves
- * what the vGIC would. Then, with no LPI forwarded any more, a second save
- * must unmap no vPE; the vLPI's state was kept across the unforward by
- * the module (what the first save read, no vCPU having run since), and
- * lost by upstream.
+ * what the vGIC would. Then, with no LPI forwarded any more, a second
+ * save; the vLPI's state was kept across the unforward by the module
+ * (what the first save read, no vCPU having run since), and lost by
+ * upstream.
+ *
+ * On both sides the VMAPP commands the ITS driver builds during each save
+ * are counted (a kprobe): on GICv4.1 each save with a vLPI forwarded
+ * unmaps and maps back each vPE once, as upstream does; with none
+ * forwarded the module unmaps none, where upstream unmaps them all. On a
+ * GICv4.0 neither side sends a VMAPP.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,6 +43,7 @@
 #include "vlpi_its.h"
 #include "vlpi_mig_util.h"
 #include "vlpi_migrate.h"
+#include "vlpi_observe.h"
 
 #define NR_VCPUS	4
 #define NR_EDUS		2
@@ -135,6 +141,19 @@ static bool save_and_check(struct vlpi_vm *v, bool vlpi_saved)
 	return !bad;
 }
 
+/* The VMAPPs a save sent against what it needs to */
+static void check_vmapps(bool module, unsigned int want, const char *what)
+{
+	struct vlpi_vmapps c;
+	bool ok = vlpi_vmapp_read(&c);
+
+	vlpi_vmapp_stop();
+	ksft_test_result(ok && c.unmaps == want && c.maps == want,
+			 "%s: %s: VMAPP %u unmaps, %u maps (want %u each)\n",
+			 module ? "module" : "baseline", what, c.unmaps,
+			 c.maps, want);
+}
+
 int main(int argc, char *argv[])
 {
 	struct vlpi_stats st0, st1, st2;
@@ -150,7 +169,7 @@ int main(int argc, char *argv[])
 	for (i = 0; i < NR_EDUS; i++)
 		if (!edu_open(&edus[i], bdfs[i]))
 			ksft_exit_skip("%s is not bound to vfio-pci\n", bdfs[i]);
-	ksft_set_plan(module ? 5 : 2);
+	ksft_set_plan(module ? 7 : 4);
 
 	v = vlpi_its_vm_create(NR_VCPUS, guest_code);
 	for (cpu = NR_VCPUS; cpu-- > 0;)
@@ -167,8 +186,11 @@ int main(int argc, char *argv[])
 				    "KVM_SIGNAL_MSI for LPI %u", intid);
 
 	vlpi_mig_read_stats(&st0);
+	TEST_ASSERT(vlpi_vmapp_start(), "kprobe on its_build_vmapp_cmd");
 	/* Upstream reads the vLPI too on GICv4.1 (its VPT, vPEs unmapped) */
 	ok = save_and_check(v, module || vlpi_host_gicv4_1());
+	check_vmapps(module, vlpi_save_vpe_unmaps(NR_VCPUS),
+		     "each vPE unmapped and mapped back once on GICv4.1, none on GICv4.0");
 	ksft_test_result(ok,
 			 "%s: every table byte as expected after the save (LPIs %u..%u and %u..%u)\n",
 			 module ? "module" : "baseline", VLPI_LPI_BASE,
@@ -176,13 +198,8 @@ int main(int argc, char *argv[])
 
 	if (module) {
 		vlpi_mig_read_stats(&st1);
-		unsigned int unmaps = vlpi_save_vpe_unmaps(NR_VCPUS);
-
-		ksft_test_result(st1.full_saves == st0.full_saves + 1 &&
-				 st1.vpe_unmaps == st0.vpe_unmaps + unmaps &&
-				 st1.vpe_maps == st0.vpe_maps + unmaps &&
-				 st1.saved_pending == st0.saved_pending + 1,
-				 "one pass; each vPE unmapped and mapped back once on GICv4.1, none on GICv4.0: full_saves +%lu vpe_unmaps +%lu vpe_maps +%lu saved_pending +%lu\n",
+		ksft_test_result(st1.full_saves == st0.full_saves + 1,
+				 "one pass: full_saves +%lu (STATS: vpe_unmaps +%lu vpe_maps +%lu saved_pending +%lu)\n",
 				 (unsigned long)(st1.full_saves - st0.full_saves),
 				 (unsigned long)(st1.vpe_unmaps - st0.vpe_unmaps),
 				 (unsigned long)(st1.vpe_maps - st0.vpe_maps),
@@ -198,16 +215,18 @@ int main(int argc, char *argv[])
 		close(efds[i]);
 	}
 	vlpi_mig_read_stats(&st1);
+	TEST_ASSERT(vlpi_vmapp_start(), "kprobe on its_build_vmapp_cmd");
 	/* vLPI 8192's state was kept in software on unforward (module) */
 	ok = save_and_check(v, module);
 	ksft_test_result(ok, "%s: the same after unforwarding both vLPIs\n",
 			 module ? "module" : "baseline");
+	/* Upstream's GICv4.1 save unmaps every vPE, forwarded or not */
+	check_vmapps(module, module ? 0 : vlpi_save_vpe_unmaps(NR_VCPUS),
+		     "no vLPI forwarded");
 	if (module) {
 		vlpi_mig_read_stats(&st2);
-		ksft_test_result(st2.full_saves == st1.full_saves + 1 &&
-				 st2.vpe_unmaps == st1.vpe_unmaps &&
-				 st2.vpe_maps == st1.vpe_maps,
-				 "no vLPI forwarded, no vPE unmapped: full_saves +%lu vpe_unmaps +%lu\n",
+		ksft_test_result(st2.full_saves == st1.full_saves + 1,
+				 "one pass again: full_saves +%lu (STATS: vpe_unmaps +%lu)\n",
 				 (unsigned long)(st2.full_saves - st1.full_saves),
 				 (unsigned long)(st2.vpe_unmaps - st1.vpe_unmaps));
 		ksft_test_result(st2.skipped == 0 && st2.unreadable == 0,

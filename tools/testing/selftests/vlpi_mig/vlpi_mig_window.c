@@ -50,33 +50,44 @@
 #include "vlpi_its.h"
 #include "vlpi_mig_util.h"
 #include "vlpi_migrate.h"
+#include "vlpi_observe.h"
 
 #define BDF		"0000:00:02.0"
 #define INTID		VLPI_LPI_BASE
 #define FAULT		VLPI_MIG_DEBUGFS "/fail_vpt_window"
 
-/* One save of the pending tables; the bit it left, and the counters */
+/*
+ * One save of the pending tables; the bit it left, the vPE unmaps the ITS
+ * driver sent (VMAPP V=0, counted by a kprobe; -1 if the count was lost),
+ * and the counters
+ */
 static void save_once(struct vlpi_vm *v, const char *what, int *ret,
-		      bool *bit, struct kvm_vlpi_mig_stats *st)
+		      bool *bit, int *unmaps, struct kvm_vlpi_mig_stats *st)
 {
 	uint8_t *table = vlpi_pend_table(v, 0);
+	struct vlpi_vmapps c;
 
 	table[INTID / 8] = 0;
+	TEST_ASSERT(vlpi_vmapp_start(), "kprobe on its_build_vmapp_cmd");
 	*ret = vlpi_save_pending_tables(v);
+	*unmaps = vlpi_vmapp_read(&c) && c.maps == c.unmaps ? c.unmaps : -1;
+	vlpi_vmapp_stop();
 	*bit = vlpi_pend_bit(table, INTID);
 	TEST_ASSERT(!vlpi_mig_get_stats(v, st), "STATS");
-	ksft_print_msg("%s: %s, bit %d, unreadable %lu, vpe_unmaps %lu, saved_pending %lu\n",
-		       what, strerror(*ret), *bit, (unsigned long)st->unreadable,
-		       (unsigned long)st->vpe_unmaps,
-		       (unsigned long)st->saved_pending);
+	ksft_print_msg("%s: %s, bit %d, VMAPP %u/%u unmaps/maps\n",
+		       what, strerror(*ret), *bit, c.unmaps, c.maps);
+	ksft_print_msg("%s: unreadable %lu, saved_pending %lu (vpe_unmaps %lu)\n",
+		       what, (unsigned long)st->unreadable,
+		       (unsigned long)st->saved_pending,
+		       (unsigned long)st->vpe_unmaps);
 }
 
 int main(int argc, char *argv[])
 {
-	unsigned int unmaps = vlpi_save_vpe_unmaps(1);
+	int unmaps = vlpi_save_vpe_unmaps(1);
 	struct kvm_vlpi_mig_stats st, st0, st1, st2;
 	bool bit, bit0, bit1, bit2, v41 = vlpi_host_gicv4_1();
-	int ret, ret0, ret1, ret2, efd;
+	int ret, ret0, ret1, ret2, efd, irq, un, un0, un1, un2;
 	struct vlpi_vm *v;
 	struct edu edu;
 	uint32_t got;
@@ -97,28 +108,25 @@ int main(int argc, char *argv[])
 	if (v41) {
 		TEST_ASSERT(!vlpi_mig_arm_fault("skip_vpt_unmap", 1),
 			    "arming skip_vpt_unmap");
-		save_once(v, "0) unmap skipped", &ret, &bit, &st);
-		ksft_test_result(!ret && !bit && !st.unreadable &&
-				 !st.vpe_unmaps,
+		save_once(v, "0) unmap skipped", &ret, &bit, &un, &st);
+		ksft_test_result(!ret && !bit && !st.unreadable && !un,
 				 "a read that skips the unmap finds the VPT stale: the pending vLPI saved as %d\n",
 				 bit);
 	}
 
-	save_once(v, "1) window open", &ret0, &bit0, &st0);
-	ksft_test_result(!ret0 && bit0 && st0.vpe_unmaps == unmaps &&
-			 !st0.unreadable,
+	save_once(v, "1) window open", &ret0, &bit0, &un0, &st0);
+	ksft_test_result(!ret0 && bit0 && un0 == unmaps && !st0.unreadable,
 			 "the save reads the vLPI inside the window: saved, %u vPE unmapped\n",
 			 unmaps);
 
 	TEST_ASSERT(!vlpi_mig_arm_fault("fail_vpt_window", 1), "arming %s",
 		    FAULT);
-	save_once(v, "2) window broken", &ret1, &bit1, &st1);
+	save_once(v, "2) window broken", &ret1, &bit1, &un1, &st1);
 	ksft_test_result(!ret1,
 			 "with the window broken, the save still returns 0 (%s)\n",
 			 strerror(ret1));
-	ksft_test_result(st1.vpe_unmaps == st0.vpe_unmaps,
-			 "the fault kept the vPE mapped (vpe_unmaps %lu)\n",
-			 (unsigned long)st1.vpe_unmaps);
+	ksft_test_result(!un1, "the fault kept the vPE mapped (VMAPP unmaps %d)\n",
+			 un1);
 	ksft_test_result(st1.unreadable == st0.unreadable + 1,
 			 "the reader refused the mapped vPE: unreadable %lu (want %lu)\n",
 			 (unsigned long)st1.unreadable,
@@ -127,9 +135,9 @@ int main(int argc, char *argv[])
 			 "nothing read outside the window was saved (bit %d)\n",
 			 bit1);
 
-	save_once(v, "3) fault spent", &ret2, &bit2, &st2);
+	save_once(v, "3) fault spent", &ret2, &bit2, &un2, &st2);
 	ksft_test_result(!ret2 && bit2 && st2.unreadable == st1.unreadable &&
-			 st2.vpe_unmaps == st1.vpe_unmaps + unmaps,
+			 un2 == unmaps,
 			 "the next save opens the window again and saves the bit\n");
 
 	vlpi_delivered_reset(v);
@@ -139,8 +147,14 @@ int main(int argc, char *argv[])
 	ksft_test_result(got == 1, "the guest took LPI %u %u time(s) (want 1)\n",
 			 INTID, got);
 
-	vlpi_edu_vm_free(v, &edu, efd);
+	irq = edu_host_irq(&edu);
+	vlpi_irqfd(v, 0, efd, false);
+	edu_disable_msi(&edu);
+	close(efd);
+	un = vlpi_vm_free_vmapps(v);
 	edu_close(&edu);
-	ksft_test_result_pass("device and VM closed\n");
+	ksft_test_result(irq >= 0 && !host_irq_listed(irq) && un == 1,
+			 "device and VM closed: host IRQ %d freed, VM's vPE unmapped (VMAPP unmaps %d, want 1)\n",
+			 irq, un);
 	ksft_finished();
 }

@@ -39,6 +39,8 @@ int edu_host_irq(struct edu *e);
 int host_irq_by_name(const char *name);
 /* How often the host took @irq, summed over CPUs */
 uint64_t host_irq_count(int irq);
+/* Whether /proc/interrupts still lists @irq (a freed vector is not) */
+bool host_irq_listed(int irq);
 /* Whether irq debugfs shows @irq forwarded to a vCPU */
 bool host_irq_forwarded(int irq);
 

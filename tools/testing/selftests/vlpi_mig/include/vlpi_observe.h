@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What an administrator sees of the module: its trace events (tracefs,
- * events/vlpi_mig) and a VM's debugfs file of forwarded vLPIs.
+ * events/vlpi_mig) and a VM's debugfs file of forwarded vLPIs. And what
+ * the GIC was sent: the VMAPP commands the ITS driver built, counted by a
+ * kprobe event, so that a test checks vPE unmaps without asking the module.
  */
 #ifndef SELFTEST_VLPI_OBSERVE_H
 #define SELFTEST_VLPI_OBSERVE_H
@@ -33,6 +35,21 @@ int vlpi_trace_read(struct vlpi_event *evs, int max);
 const struct vlpi_event *vlpi_trace_find(const struct vlpi_event *evs, int n,
 					 const char *name, unsigned int intid,
 					 unsigned int vm_id);
+
+/* VMAPP commands built since vlpi_vmapp_start(): V=1 maps, V=0 unmaps */
+struct vlpi_vmapps {
+	unsigned int maps;
+	unsigned int unmaps;
+};
+
+bool vlpi_vmapp_start(void);
+bool vlpi_vmapp_read(struct vlpi_vmapps *c);
+void vlpi_vmapp_stop(void);
+/*
+ * Frees @v; returns the vPEs its teardown unmapped (VMAPP V=0), or -1 if
+ * the count was lost or it mapped one
+ */
+int vlpi_vm_free_vmapps(struct vlpi_vm *v);
 
 /* One line of a VM's vlpis file; pending is -1 when never read */
 struct vlpi_row {

@@ -122,30 +122,48 @@ int edu_host_irq(struct edu *e)
 	return host_irq_by_name(want);
 }
 
-uint64_t host_irq_count(int irq)
+/* @irq's line in /proc/interrupts, summed over the CPUs; false if none */
+static bool host_irq_line(int irq, uint64_t *sum)
 {
 	char line[1024], *p, *end;
 	FILE *f = fopen("/proc/interrupts", "r");
-	uint64_t sum = 0;
+	bool found = false;
 	int n;
 
 	TEST_ASSERT(f, "open /proc/interrupts");
+	*sum = 0;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, " %d:", &n) != 1 || n != irq)
 			continue;
+		found = true;
 		p = strchr(line, ':') + 1;
 		for (;;) {
 			unsigned long long v = strtoull(p, &end, 10);
 
 			if (end == p)
 				break;
-			sum += v;
+			*sum += v;
 			p = end;
 		}
 		break;
 	}
 	fclose(f);
+	return found;
+}
+
+uint64_t host_irq_count(int irq)
+{
+	uint64_t sum;
+
+	host_irq_line(irq, &sum);
 	return sum;
+}
+
+bool host_irq_listed(int irq)
+{
+	uint64_t sum;
+
+	return host_irq_line(irq, &sum);
 }
 
 bool host_irq_forwarded(int irq)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The module's trace events and a VM's vlpis file in debugfs, read as an
- * administrator reads them.
+ * administrator reads them; the ITS driver's VMAPP commands, counted by a
+ * kprobe event.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -18,20 +20,38 @@
 #define TRACEFS		"/sys/kernel/tracing"
 #define EVENTS		TRACEFS "/events/vlpi_mig/enable"
 
-/* Mounts tracefs if need be, empties the buffer, enables the events */
-bool vlpi_trace_start(void)
-{
-	int fd;
+/*
+ * The VMAPP probe records into a trace instance of its own, so that the
+ * module's events (the top-level buffer) and it never mix.
+ */
+#define VMAPP		"vlpi_vmapp"
+#define VMAPP_INST	TRACEFS "/instances/vlpi_its"
+#define VMAPP_ENABLE	VMAPP_INST "/events/kprobes/" VMAPP "/enable"
 
-	if (access(EVENTS, F_OK) &&
-	    mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY)
-		return false;
-	/* Opened for writing with O_TRUNC, the trace file is emptied */
-	fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC);
+static bool tracefs_mount(void)
+{
+	return !access(TRACEFS "/trace", F_OK) ||
+	       !mount("tracefs", TRACEFS, "tracefs", 0, NULL) || errno == EBUSY;
+}
+
+static bool trace_empty(const char *path)
+{
+	/* Opened for writing with O_TRUNC, a trace file is emptied */
+	int fd = open(path, O_WRONLY | O_TRUNC);
+
 	if (fd < 0)
 		return false;
 	close(fd);
-	return !write_str_file(TRACEFS "/buffer_size_kb", "1024") &&
+	return true;
+}
+
+/* Mounts tracefs if need be, empties the buffer, enables the events */
+bool vlpi_trace_start(void)
+{
+	if (!tracefs_mount())
+		return false;
+	return trace_empty(TRACEFS "/trace") &&
+	       !write_str_file(TRACEFS "/buffer_size_kb", "1024") &&
 	       !write_str_file(EVENTS, "1") &&
 	       !write_str_file(TRACEFS "/tracing_on", "1");
 }
@@ -83,6 +103,86 @@ const struct vlpi_event *vlpi_trace_find(const struct vlpi_event *evs, int n,
 		    (!vm_id || evs[i].vm_id == vm_id))
 			return &evs[i];
 	return NULL;
+}
+
+/*
+ * its_build_vmapp_cmd(its, cmd, desc) builds every VMAPP the ITS driver
+ * sends; desc->its_vmapp_cmd is { vpe, col, valid } (6.12's
+ * drivers/irqchip/irq-gic-v3-its.c), so V sits 16 bytes into the third
+ * argument. vlpi_mig_vpe_ops checks the probe against the maps a new VM's
+ * vPEs need, so a wrong offset fails there.
+ */
+static const char vmapp_probe[] =
+	"p:" VMAPP " its_build_vmapp_cmd valid=+16(%x2):u8";
+
+/* Defines the probe once per boot, empties its buffer and enables it */
+bool vlpi_vmapp_start(void)
+{
+	if (!tracefs_mount())
+		return false;
+	if (access(VMAPP_INST, F_OK) && mkdir(VMAPP_INST, 0755))
+		return false;
+	/* Without O_TRUNC, kprobe_events keeps the probes it has */
+	if (access(VMAPP_ENABLE, F_OK) &&
+	    write_str_file(TRACEFS "/kprobe_events", vmapp_probe))
+		return false;
+	return !write_str_file(VMAPP_ENABLE, "0") &&
+	       trace_empty(VMAPP_INST "/trace") &&
+	       !write_str_file(VMAPP_INST "/tracing_on", "1") &&
+	       !write_str_file(VMAPP_ENABLE, "1");
+}
+
+/*
+ * Lines such as
+ *   vlpi_mig_save-93 [001] ..... 41.2: vlpi_vmapp:
+ *   (its_build_vmapp_cmd+0x0/0x1c8) valid=0
+ * (one line in the file). False if the buffer cannot be read, or lost
+ * events (its header then says so).
+ */
+bool vlpi_vmapp_read(struct vlpi_vmapps *c)
+{
+	FILE *f = fopen(VMAPP_INST "/trace", "r");
+	unsigned long in = 0, written = 1;
+	char line[512], *p;
+	int v;
+
+	if (!f)
+		return false;
+	c->maps = 0;
+	c->unmaps = 0;
+	while (fgets(line, sizeof(line), f)) {
+		/* The header says whether the buffer lost events */
+		if (sscanf(line, "# entries-in-buffer/entries-written: %lu/%lu",
+			   &in, &written) == 2 || line[0] == '#')
+			continue;
+		p = strstr(line, ": " VMAPP ": ");
+		p = p ? strstr(p, " valid=") : NULL;
+		if (!p || sscanf(p, " valid=%d", &v) != 1)
+			continue;
+		if (v)
+			c->maps++;
+		else
+			c->unmaps++;
+	}
+	fclose(f);
+	return in == written && in == c->maps + c->unmaps;
+}
+
+void vlpi_vmapp_stop(void)
+{
+	write_str_file(VMAPP_ENABLE, "0");
+}
+
+int vlpi_vm_free_vmapps(struct vlpi_vm *v)
+{
+	struct vlpi_vmapps c;
+	bool ok;
+
+	TEST_ASSERT(vlpi_vmapp_start(), "kprobe on its_build_vmapp_cmd");
+	vlpi_vm_free(v);
+	ok = vlpi_vmapp_read(&c);
+	vlpi_vmapp_stop();
+	return ok && !c.maps ? (int)c.unmaps : -1;
 }
 
 /*
