@@ -138,12 +138,34 @@ EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_window_init);
 VISIBLE_IF_KUNIT int vlpi_mig_window_mark(struct vlpi_mig_window *w,
 					  struct its_vpe *vpe)
 {
-	if (should_fail(&vlpi_mig_fail_window_alloc, sizeof(void *)))
-		return -ENOMEM;
 	return xa_err(xa_store(&w->vpes, vpe->vpe_id, vpe,
 			       GFP_KERNEL_ACCOUNT));
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_window_mark);
+
+/*
+ * Allocates the window's slots for every vPE of @its_vm, so that marking
+ * them once they are unmapped cannot fail: a window that cannot open
+ * fails before it has cost a VMAPP. Returns 0 or -ENOMEM, with nothing
+ * reserved.
+ */
+static int vlpi_mig_window_reserve(struct vlpi_mig_window *w,
+				   struct its_vm *its_vm)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < its_vm->nr_vpes && !ret; i++) {
+		if (should_fail(&vlpi_mig_fail_window_alloc, sizeof(void *)))
+			ret = -ENOMEM;
+		else
+			ret = xa_reserve(&w->vpes, its_vm->vpes[i]->vpe_id,
+					 GFP_KERNEL_ACCOUNT);
+	}
+	if (ret)
+		while (i--)
+			xa_release(&w->vpes, its_vm->vpes[i]->vpe_id);
+	return ret;
+}
 
 /**
  * vlpi_mig_window_unmark() - make a window's reader refuse a vPE again
@@ -154,6 +176,8 @@ VISIBLE_IF_KUNIT void vlpi_mig_window_unmark(struct vlpi_mig_window *w,
 					     struct its_vpe *vpe)
 {
 	xa_cmpxchg(&w->vpes, vpe->vpe_id, vpe, NULL, 0);
+	/* A slot reserved and never marked (vlpi_mig_vpt_open()) */
+	xa_release(&w->vpes, vpe->vpe_id);
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_window_unmark);
 
@@ -246,7 +270,7 @@ static const struct its_vlpi_state_ops vlpi_mig_state_ops = {
  * unmaps none. Then cleans and invalidates their VPTs to the PoC and lets
  * the reader answer for them, until vlpi_mig_vpt_close().
  *
- * Return: 0, or -ENOMEM with the vPEs as they were.
+ * Return: 0, or -ENOMEM, before any vPE is unmapped.
  */
 int vlpi_mig_vpt_open(struct kvm *kvm, enum vlpi_mig_vpt_mode mode,
 		      bool *unmapped)
@@ -257,6 +281,9 @@ int vlpi_mig_vpt_open(struct kvm *kvm, enum vlpi_mig_vpt_mode mode,
 	*unmapped = false;
 	if (should_fail(&vlpi_mig_fail_vpt_window, 1))
 		return 0;
+	ret = vlpi_mig_window_reserve(&vlpi_mig_window, its_vm);
+	if (ret)
+		return ret;
 	/* Test-only: a window that skips the coherency point, unchecked */
 	if (should_fail(&vlpi_mig_skip_vpt_unmap, 1)) {
 		WRITE_ONCE(vlpi_mig_window.unchecked, true);

@@ -40,6 +40,7 @@
 #include "vlpi_its.h"
 #include "vlpi_mig_util.h"
 #include "vlpi_migrate.h"
+#include "vlpi_observe.h"
 
 #define BDF		"0000:00:02.0"
 
@@ -101,7 +102,9 @@ static void phase_b(struct edu *edu)
 
 static void phase_c(struct edu *edu)
 {
+	unsigned int unmaps = vlpi_save_vpe_unmaps(1);
 	struct kvm_vlpi_mig_stats st0, st1, st2;
+	struct vlpi_vmapps c1, c2;
 	int efd, ret, ret2;
 	struct vlpi_vm *v;
 	uint8_t *table;
@@ -112,29 +115,36 @@ static void phase_c(struct edu *edu)
 	table = vlpi_pend_table(v, 0);
 	TEST_ASSERT(!vlpi_mig_get_stats(v, &st0), "STATS");
 	TEST_ASSERT(!vlpi_mig_arm_fault("fail_window_alloc", 1), "arm");
+	TEST_ASSERT(vlpi_vmapp_start(), "kprobe on its_build_vmapp_cmd");
 	ret = vlpi_save_pending_tables(v);
+	TEST_ASSERT(vlpi_vmapp_read(&c1), "VMAPP count");
 	bit = vlpi_pend_bit(table, VLPI_LPI_BASE);
 	TEST_ASSERT(!vlpi_mig_get_stats(v, &st1), "STATS");
-	/* The vGIC's own save, as upstream: on GICv4.1 it reads the VPT */
+	/*
+	 * The vGIC's own save, as upstream: on GICv4.1 it unmaps the vPE
+	 * itself and reads the VPT
+	 */
 	ksft_test_result(!ret && st1.unreadable == st0.unreadable &&
 			 st1.full_saves == st0.full_saves &&
-			 st1.vpe_unmaps == st0.vpe_unmaps &&
+			 c1.unmaps == unmaps && c1.maps == unmaps &&
 			 bit == vlpi_host_gicv4_1(),
-			 "c) window allocation failed: save %s, left to the vGIC (full saves +%lu, unreadable +%lu, vPE unmaps +%lu), bit %d as upstream saves it\n",
+			 "c) window allocation failed: save %s, left to the vGIC (full saves +%lu, unreadable +%lu, VMAPP %u unmaps %u maps), bit %d as upstream saves it\n",
 			 strerror(ret),
 			 (unsigned long)(st1.full_saves - st0.full_saves),
 			 (unsigned long)(st1.unreadable - st0.unreadable),
-			 (unsigned long)(st1.vpe_unmaps - st0.vpe_unmaps), bit);
+			 c1.unmaps, c1.maps, bit);
 
+	TEST_ASSERT(vlpi_vmapp_start(), "kprobe on its_build_vmapp_cmd");
 	ret2 = vlpi_save_pending_tables(v);
+	TEST_ASSERT(vlpi_vmapp_read(&c2), "VMAPP count");
+	vlpi_vmapp_stop();
 	bit2 = vlpi_pend_bit(table, VLPI_LPI_BASE);
 	TEST_ASSERT(!vlpi_mig_get_stats(v, &st2), "STATS");
 	got = unmask(v);
-	ksft_test_result(!ret2 && bit2 &&
-			 st2.vpe_unmaps == st1.vpe_unmaps + vlpi_save_vpe_unmaps(1) &&
-			 got == 1,
-			 "c) the next save saves it (bit %d): taken %u time(s)\n",
-			 bit2, got);
+	ksft_test_result(!ret2 && bit2 && c2.unmaps == unmaps &&
+			 c2.maps == unmaps && got == 1,
+			 "c) the next save saves it (bit %d, VMAPP %u unmaps): taken %u time(s)\n",
+			 bit2, c2.unmaps, got);
 	vlpi_edu_vm_free(v, edu, efd);
 }
 
