@@ -26,28 +26,6 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-/* The caps a host should report, worked out without asking the module */
-static uint64_t expected_caps(void)
-{
-	bool declared = false;
-	uint64_t caps = 0;
-
-	if (cmdline_has("kvm-arm.vgic_v4_enable=1"))
-		caps |= KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
-			KVM_VLPI_MIG_CAP_RESTORE;
-	if (!caps)
-		return 0;
-	/* The bed's GIC: a GICv4.1 is read after unmapping its vPEs */
-	if (vlpi_host_gicv4_1())
-		return caps | KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE;
-	/* A GICv4.0 only if the module was told to trust it (emulated) */
-	if (read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
-			    &declared) && declared)
-		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED | KVM_VLPI_MIG_CAP_SAVE |
-			KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD;
-	return caps;
-}
-
 static void upstream_attrs_unchanged(struct vlpi_vm *v)
 {
 	ksft_test_result(!__kvm_has_device_attr(v->gic_fd,
@@ -63,7 +41,7 @@ static void upstream_attrs_unchanged(struct vlpi_vm *v)
 static void with_module(void)
 {
 	uint64_t vms_before, vms_during = 0, vms_after = ~0ull;
-	uint64_t caps = ~0ull, want = expected_caps(), dbg_caps = ~0ull;
+	uint64_t caps = ~0ull, want = vlpi_expected_caps(), dbg_caps = ~0ull;
 	struct vlpi_vm *v;
 	int ret;
 

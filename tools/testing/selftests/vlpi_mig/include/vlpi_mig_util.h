@@ -108,4 +108,11 @@ unsigned int vlpi_save_vpe_unmaps(unsigned int nr_vcpus);
  */
 bool vlpi_vpt_readable(void);
 
+/*
+ * The CAPS the host should report, worked out from the command line the
+ * bed booted and the parameter the module was loaded with, never from the
+ * module's answer
+ */
+uint64_t vlpi_expected_caps(void);
+
 #endif /* SELFTEST_VLPI_MIG_UTIL_H */

@@ -163,6 +163,28 @@ unsigned int vlpi_save_vpe_unmaps(unsigned int nr_vcpus)
 	return vlpi_host_gicv4_1() ? nr_vcpus : 0;
 }
 
+/* The caps a host should report, worked out without asking the module */
+uint64_t vlpi_expected_caps(void)
+{
+	bool declared = false;
+	uint64_t caps = 0;
+
+	if (cmdline_has("kvm-arm.vgic_v4_enable=1"))
+		caps |= KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
+			KVM_VLPI_MIG_CAP_RESTORE;
+	if (!caps)
+		return 0;
+	/* The bed's GIC: a GICv4.1 is read after unmapping its vPEs */
+	if (vlpi_host_gicv4_1())
+		return caps | KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE;
+	/* A GICv4.0 only if the module was told to trust it (emulated) */
+	if (read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
+			    &declared) && declared)
+		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED | KVM_VLPI_MIG_CAP_SAVE |
+			KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD;
+	return caps;
+}
+
 bool vlpi_vpt_readable(void)
 {
 	bool coherent = false;
