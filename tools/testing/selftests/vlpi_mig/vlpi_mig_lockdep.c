@@ -67,7 +67,8 @@ static bool lockdep_stat(const char *name, unsigned long *val)
 int main(int argc, char *argv[])
 {
 	unsigned long on = 0, depth = 0;
-	bool forwarded, pending = false, hw = true;
+	bool forwarded, pending = false, hw = true, saved;
+	bool readable = vlpi_vpt_readable();
 	struct vlpi_vm *v;
 	struct edu edu;
 	int ret, efd;
@@ -94,14 +95,19 @@ int main(int argc, char *argv[])
 	ret = vlpi_save_its_tables(v);
 	ksft_test_result(!ret, "KVM_DEV_ARM_ITS_SAVE_TABLES with %d vCPUs: %s\n",
 			 NR_VCPUS, strerror(ret));
+	/* The device raised it: saved, and kept, where the VPT is readable */
 	ret = vlpi_save_pending_tables(v);
-	ksft_test_result(!ret,
-			 "KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES with %d vCPUs: %s\n",
-			 NR_VCPUS, strerror(ret));
+	saved = vlpi_pend_bit(vlpi_pend_table(v, 0), VLPI_LPI_BASE);
+	ksft_test_result(!ret && saved == readable,
+			 "KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES with %d vCPUs: %s, LPI %u saved %d (want %d)\n",
+			 NR_VCPUS, strerror(ret), VLPI_LPI_BASE, saved,
+			 readable);
 	vlpi_irqfd(v, 0, efd, false);
 	vgic_lpi_state(v->vm, VLPI_LPI_BASE, &pending, &hw);
-	ksft_test_result(!hw, "unforwarded with %d vCPUs (LPI %u now %spending in software)\n",
-			 NR_VCPUS, VLPI_LPI_BASE, pending ? "" : "not ");
+	ksft_test_result(!hw && pending == readable,
+			 "unforwarded with %d vCPUs (LPI %u now %spending in software, want %spending)\n",
+			 NR_VCPUS, VLPI_LPI_BASE, pending ? "" : "not ",
+			 readable ? "" : "not ");
 
 	edu_close(&edu);
 	close(efd);

@@ -140,12 +140,19 @@ static void forward(struct vlpi_vm *v, int *efds, bool on)
 		vlpi_irqfd(v, i, efds[i], on);
 }
 
+/* What a vlpis file's pending column must show */
+enum vlpis_state {
+	UNREAD,		/* never read: "-" */
+	SAVED,		/* as the save read it */
+	RESTORED,	/* the pending ones restored: 1, the others never read */
+};
+
 /*
  * The VM's vlpis file lists the four forwarded vLPIs, their host IRQs and
- * vCPUs, and their pending state as last read: @read, as saved, or never
+ * vCPUs, and their pending state as last known (@want)
  */
-static bool vlpis_file_ok(struct vlpi_vm *v, const int *host_irqs, bool read,
-			  unsigned int *vm_id)
+static bool vlpis_file_ok(struct vlpi_vm *v, const int *host_irqs,
+			  enum vlpis_state want, unsigned int *vm_id)
 {
 	struct vlpi_row rows[8];
 	const struct vlpi_row *r;
@@ -162,7 +169,9 @@ static bool vlpis_file_ok(struct vlpi_vm *v, const int *host_irqs, bool read,
 		r = vlpi_row_find(rows, n, lpis[i].intid);
 		ok = r && r->host_irq == host_irqs[i] &&
 		     r->vcpu == (int)lpis[i].vcpu &&
-		     r->pending == (read ? lpis[i].pending : -1);
+		     r->pending == (want == SAVED ? (int)lpis[i].pending :
+				    want == RESTORED && lpis[i].pending ? 1 :
+				    -1);
 	}
 	return ok;
 }
@@ -235,14 +244,14 @@ int main(int argc, char *argv[])
 	struct vlpi_vm *src, *dst;
 	bool module, once = true;
 	struct vlpi_stats st = {};
-	unsigned int i;
+	unsigned int i, late;
 
 	module = vlpi_mig_test_start(argc, argv);
 	for (i = 0; i < NR_LPIS; i++)
 		if (!edu_open(&edus[i], lpis[i].bdf))
 			ksft_exit_skip("%s is not bound to vfio-pci\n",
 				       lpis[i].bdf);
-	ksft_set_plan(module ? 15 : 5);
+	ksft_set_plan(module ? 17 : 6);
 	if (module)
 		TEST_ASSERT(vlpi_trace_start(), "tracefs: vlpi_mig events");
 
@@ -274,7 +283,7 @@ int main(int argc, char *argv[])
 		}
 
 	if (module)
-		ksft_test_result(vlpis_file_ok(src, host_irqs, false, &src_id),
+		ksft_test_result(vlpis_file_ok(src, host_irqs, UNREAD, &src_id),
 				 "debugfs: the source's vlpis file lists each vLPI, host IRQ and vCPU, never read\n");
 
 	its_err = vlpi_save_its_tables(src);
@@ -297,7 +306,7 @@ int main(int argc, char *argv[])
 	if (module) {
 		ksft_test_result(!its_err && !pend_err,
 				 "source saved its ITS and pending tables\n");
-		ksft_test_result(vlpis_file_ok(src, host_irqs, true, &src_id),
+		ksft_test_result(vlpis_file_ok(src, host_irqs, SAVED, &src_id),
 				 "debugfs: the source's vlpis file shows each state as the save read it\n");
 	} else if (vlpi_host_gicv4_1()) {
 		ksft_test_result(!its_err && !pend_err,
@@ -330,7 +339,9 @@ int main(int argc, char *argv[])
 			ksft_test_result(fwd, "forwarding moved to the destination\n");
 			ksft_test_result(vlpis_count(src) == 0,
 					 "debugfs: the source's vlpis file lists none once it let go\n");
-			vlpis_file_ok(dst, host_irqs, false, &dst_id);
+			ksft_test_result(vlpis_file_ok(dst, host_irqs, RESTORED,
+						       &dst_id),
+					 "debugfs: the destination's vlpis file lists each vLPI on its host IRQ and vCPU, the restored ones pending\n");
 			/* The restored state went to the ITS, none is left in software */
 			for (i = 0; i < NR_LPIS; i++)
 				in_its &= vgic_lpi_state(dst->vm, lpis[i].intid,
@@ -396,6 +407,14 @@ int main(int argc, char *argv[])
 				 (unsigned long)n);
 	}
 	ksft_test_result(delivered[NR_LPIS] == 0, "no stray LPI on the destination\n");
+	/* Nothing from before the fresh MSI arrives late, a second time */
+	late = 0;
+	for (i = 0; i < NR_LPIS; i++)
+		if (i != FRESH)
+			late += delivered[i];
+	ksft_test_result(!late,
+			 "no LPI but the fresh one taken after the first unmask (%u)\n",
+			 late);
 	if (module) {
 		vlpi_trace_stop();
 		trace_check(src_id, dst_id, host_irqs);

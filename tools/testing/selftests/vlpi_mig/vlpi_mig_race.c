@@ -113,7 +113,8 @@ int main(int argc, char *argv[])
 	vlpi_run_to_sync(vm->vcpus[0], 2);
 	vlpi_delivered_sync(vm);
 	if (module) {
-		ksft_test_result(!unsaved,
+		/* All EBUSY would have checked nothing */
+		ksft_test_result(!unsaved && saves > busy + other,
 				 "every save wrote LPI %u pending: %u of %u saves did not\n",
 				 INTID, unsaved, saves - busy - other);
 		ksft_test_result(vlpi_delivered[0] == 1,
