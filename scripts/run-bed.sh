@@ -107,13 +107,14 @@ bench)
 qemu)
 	# The kernel unpacks concatenated archives, compressed or not; an
 	# uncompressed one must start 4-byte aligned (zeros are skipped)
+	# Without it every QEMU test of the plan could only skip: refuse
 	userspace=$top/build/qemu-bed/qemu.cpio
-	if [ -f "$userspace" ]; then
-		head -c $(((4 - $(stat -c %s "$out/initrd") % 4) % 4)) /dev/zero >> "$out/initrd"
-		cat "$userspace" >> "$out/initrd"
-	else
-		echo "run-bed: $plan: no $userspace (scripts/qemu-userspace.sh): booting without QEMU" >&2
+	if [ ! -f "$userspace" ]; then
+		echo "run-bed: $plan: no $userspace (make qemu-userspace)" >&2
+		exit 2
 	fi
+	head -c $(((4 - $(stat -c %s "$out/initrd") % 4) % 4)) /dev/zero >> "$out/initrd"
+	cat "$userspace" >> "$out/initrd"
 	machine=virt,virtualization=on,gic-version=$gicv,iommu=smmuv3
 	mem=2048
 	devices=(-device edu,addr=0x2)
