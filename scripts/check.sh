@@ -130,6 +130,11 @@ tally() {
 	printf '  %-28s %4d passed, %d failed, %d skipped\n' "$1" "$p" "$f" "$s"
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
+# The fuzzers' seeds, for make check SEED=N to replay this run
+echo "check: fuzz seeds"
+grep -hE '^ *# seed [0-9]+, [0-9]+ (sequences|iterations)' "$out"/*/results.tap 2>/dev/null |
+	tr -d '\r' | sed 's/^ *# /  /'
+
 echo "check: results"
 tally "static checks" "$out/lint.tap" ""
 tally "GICv4.1 model qtests" "$qtap" ""

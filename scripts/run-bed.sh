@@ -11,6 +11,9 @@
 # GIC goes on the kernel command line (vlpi_host_gic=), for the tests
 # whose expectations depend on it.
 #
+# SEED=N gives the fuzzers their seed (vlpi_seed= on the command line),
+# to replay a run; without it each run takes a new one, and prints it.
+#
 # VLPI_V4=0 boots the host with GICv4 direct injection off
 # (kvm-arm.vgic_v4_enable=0); it is on by default.
 #
@@ -136,7 +139,7 @@ timeout -k 10 "$timeout" "$qemu" \
 	-device virtio-serial-device \
 	-chardev file,id=results,path="$out/results.tap" \
 	-device virtconsole,chardev=results \
-	-append "console=ttyAMA0 kvm-arm.vgic_v4_enable=$v4 $noiommu panic=-1 VLPI_PLAN=$plan vlpi_host_gic=$gic" \
+	-append "console=ttyAMA0 kvm-arm.vgic_v4_enable=$v4 $noiommu panic=-1 VLPI_PLAN=$plan vlpi_host_gic=$gic${SEED:+ vlpi_seed=$SEED}" \
 	</dev/null >"$out/console.log" 2>&1 || rc=$?
 echo "run-bed: $plan: QEMU ran $(($(date +%s) - start))s (GICv$gic)"
 

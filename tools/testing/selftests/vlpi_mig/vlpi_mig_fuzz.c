@@ -40,7 +40,9 @@
  * coherent); the bed's vlpi_host_gic= says which.
  *
  * Usage: vlpi_mig_fuzz -m [-s SEED] [-c SEQUENCES] [-t STEPS] [-j WORKERS]
- * Sequence k runs from seed SEED + k: rerun one with -s SEED+k -c 1.
+ * Without -s, the seed is the command line's vlpi_seed= (make check
+ * SEED=N) or a new one each run; it is printed. Sequence k runs from seed
+ * SEED + k: rerun one with -s SEED+k -c 1.
  * WORKERS processes (at most MAX_WORKERS, one edu each: 00:02.0, 00:03.0,
  * ...) share the sequences, k going to worker k % WORKERS; each sequence
  * is the same whichever worker runs it.
@@ -518,8 +520,9 @@ int main(int argc, char *argv[])
 {
 	int opt, nr_seqs = 1000, nr_steps = 16, nr_workers = 1, failed = 0;
 	char *mode[3] = { argv[0], "-n", NULL };
-	uint64_t seed = time(NULL);
+	bool seed_given = false;
 	struct timespec t0, t1;
+	uint64_t seed;
 	int w, status;
 
 	while ((opt = getopt(argc, argv, "mns:c:t:j:")) != -1) {
@@ -529,6 +532,7 @@ int main(int argc, char *argv[])
 			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
+			seed_given = true;
 			break;
 		case 'c':
 			nr_seqs = atoi(optarg);
@@ -542,6 +546,9 @@ int main(int argc, char *argv[])
 		}
 	}
 	optind = 1;
+	/* A new seed each run, unless given: printed, to replay it */
+	if (!seed_given)
+		seed = vlpi_fuzz_seed();
 	if (!vlpi_mig_test_start(2, mode))
 		ksft_exit_skip("the model is the module's (-m)\n");
 	TEST_ASSERT(vlpi_vpt_readable(),

@@ -53,7 +53,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -778,12 +777,9 @@ int main(int argc, char *argv[])
 	}
 	optind = 1;
 	vlpi_mig_test_start(2, mode);
-	/* A new seed each run, unless -s gives one: printed, to replay it */
-	if (!seed_given) {
-		TEST_ASSERT(getrandom(&seed, sizeof(seed), 0) == sizeof(seed),
-			    "getrandom");
-		seed &= 0xffffffff;
-	}
+	/* A new seed each run, unless given: printed, to replay it */
+	if (!seed_given)
+		seed = vlpi_fuzz_seed();
 	if (nr_workers < 1 || nr_workers > MAX_WORKERS)
 		ksft_exit_fail_msg("-j takes 1 to %d\n", MAX_WORKERS);
 	ksft_set_plan(1);

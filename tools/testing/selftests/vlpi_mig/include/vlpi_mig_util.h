@@ -95,6 +95,12 @@ bool cmdline_has(const char *word);
  * it says neither
  */
 bool vlpi_host_gicv4_1(void);
+
+/*
+ * A fuzzer's seed when no -s gives one: vlpi_seed= on the command line
+ * (make check SEED=N, to replay a run), else a new one each run
+ */
+uint64_t vlpi_fuzz_seed(void);
 /*
  * The vPEs a save that reads vLPI state unmaps on this host for a VM of
  * @nr_vcpus: each of them on GICv4.1 (VMAPP with V=0 makes its VPT

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -147,6 +148,31 @@ bool cmdline_has(const char *word)
 		if (!strcmp(tok, word))
 			return true;
 	return false;
+}
+
+uint64_t vlpi_fuzz_seed(void)
+{
+	char buf[4096], *tok, *save, *end;
+	FILE *f = fopen("/proc/cmdline", "r");
+	uint64_t seed;
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	for (tok = strtok_r(buf, DELIM, &save); tok;
+	     tok = strtok_r(NULL, DELIM, &save)) {
+		if (strncmp(tok, "vlpi_seed=", 10))
+			continue;
+		seed = strtoull(tok + 10, &end, 0);
+		TEST_ASSERT(end != tok + 10 && !*end, "bad %s", tok);
+		return seed;
+	}
+	TEST_ASSERT(getrandom(&seed, sizeof(seed), 0) == sizeof(seed),
+		    "getrandom");
+	return seed & 0xffffffff;
 }
 
 bool vlpi_host_gicv4_1(void)
