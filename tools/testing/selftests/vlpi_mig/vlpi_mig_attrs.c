@@ -218,38 +218,74 @@ static uint64_t module_refs(void)
 	return read_u64_file(VLPI_MIG_SYSFS "/refcnt", &refs) ? refs : ~0ull;
 }
 
-static void test_pin(void)
+/* rmmod; loaded again if it went through. 0 or the errno */
+static int try_unload(bool coherent)
+{
+	int ret = vlpi_mig_unload();
+
+	if (!ret)
+		vlpi_mig_load(coherent);
+	return ret;
+}
+
+/* The refcount once it is back to @refs, or after a second */
+static uint64_t refs_back_to(uint64_t refs)
+{
+	uint64_t now = module_refs();
+	int i;
+
+	for (i = 0; i < 100 && now != refs; i++) {
+		usleep(10000);
+		now = module_refs();
+	}
+	return now;
+}
+
+/* A VM that SET @attr to *@val: rmmod must be refused while it lives */
+static struct vlpi_vm *pinned_by(uint64_t attr, uint64_t *val,
+				 const char *what, uint64_t refs0,
+				 bool coherent)
+{
+	struct vlpi_vm *v = vlpi_vm_create(1, guest_code);
+	uint64_t refs1;
+	int ret;
+
+	TEST_ASSERT(!set(v, attr, val), "set %s", what);
+	refs1 = module_refs();
+	ret = try_unload(coherent);
+	ksft_test_result(ret == EAGAIN && refs1 == refs0 + 1,
+			 "rmmod while a VM holds %s is refused (%s), refcnt %lu -> %lu\n",
+			 what, ret ? strerror(ret) : "unloaded!",
+			 (unsigned long)refs0, (unsigned long)refs1);
+	return v;
+}
+
+static void test_pin(uint64_t caps)
 {
 	uint64_t p = KVM_VLPI_MIG_POLICY_CONSERVATIVE, got = ~0ull;
-	uint64_t refs0, refs1, refs2;
-	struct vlpi_vm *v;
+	uint64_t refs0, refs2;
 	bool coherent = false;
-	int ret, i;
+	struct vlpi_vm *v;
 
 	read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent", &coherent);
 	refs0 = module_refs();
-	v = vlpi_vm_create(1, guest_code);
-	TEST_ASSERT(!set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p), "set POLICY");
-	refs1 = module_refs();
-
-	ret = vlpi_mig_unload();
-	if (!ret)
-		vlpi_mig_load(coherent);
-	ksft_test_result(ret == EAGAIN && refs1 == refs0 + 1,
-			 "rmmod while a VM holds a POLICY is refused (%s), refcnt %lu -> %lu\n",
-			 ret ? strerror(ret) : "unloaded!",
-			 (unsigned long)refs0, (unsigned long)refs1);
+	v = pinned_by(KVM_DEV_ARM_VLPI_MIG_POLICY, &p, "a POLICY", refs0,
+		      coherent);
 	ksft_test_result(!get(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &got) &&
 			 got == KVM_VLPI_MIG_POLICY_CONSERVATIVE,
 			 "the POLICY survives the attempt (%lu)\n",
 			 (unsigned long)got);
-
 	vlpi_vm_free(v);
-	for (i = 0; i < 100 && (refs2 = module_refs()) != refs0; i++)
-		usleep(10000);
+	refs2 = refs_back_to(refs0);
 	ksft_test_result(refs2 == refs0,
 			 "the VM's destruction drops its reference (refcnt %lu)\n",
 			 (unsigned long)refs2);
+
+	/* Accepted CAPS pin it as a POLICY does (uapi/vlpi_mig.h) */
+	v = pinned_by(KVM_DEV_ARM_VLPI_MIG_CAPS, &caps, "the CAPS it accepted",
+		      refs0, coherent);
+	vlpi_vm_free(v);
+	refs_back_to(refs0);
 }
 
 static void test_after_run(struct vlpi_vm *v, uint64_t host)
@@ -272,7 +308,7 @@ int main(int argc, char *argv[])
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("the attributes need the module (-m)\n");
 	/* What the bed booted and the module was loaded with */
-	ksft_set_plan(27 + !!(KVM_VLPI_MIG_CAPS_GUARANTEES & ~host));
+	ksft_set_plan(28 + !!(KVM_VLPI_MIG_CAPS_GUARANTEES & ~host));
 	test_no_state();
 
 	v = vlpi_vm_create(1, guest_code);
@@ -288,6 +324,6 @@ int main(int argc, char *argv[])
 	test_after_run(v, host);
 
 	vlpi_vm_free(v);
-	test_pin();
+	test_pin(host);
 	ksft_finished();
 }
