@@ -14,9 +14,9 @@ out=$top/build/out/fuzz
 
 start=$(date +%s)
 ok=1
-VLPI_GIC=4.1 VLPI_BED_TIMEOUT=${VLPI_BED_TIMEOUT:-14400} "$top/scripts/run-bed.sh" fuzz || ok=0
+VLPI_GIC=4.1 VLPI_BED_TIMEOUT=${VLPI_BED_TIMEOUT:-43200} "$top/scripts/run-bed.sh" fuzz || ok=0
 touch "$out/results.tap" "$out/console.log"
-grep -E '^ *(not )?ok |restore fuzz:|sequences in|seed ' "$out/results.tap" | sed 's/^ *//; s/^/  /'
+grep -E '^ *(not )?ok |restore fuzz:|sequences in|seed |# worker ' "$out/results.tap" | sed 's/^ *//; s/^/  /'
 read -r passed failed skipped < <(awk -v need_marker="# vlpi-mig: plan complete" \
 	-f "$top/scripts/ktap-summary.awk" "$out/results.tap")
 if reports=$(bed_console_reports "$out/console.log"); then

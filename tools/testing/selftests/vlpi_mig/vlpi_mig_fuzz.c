@@ -1,58 +1,74 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vlpi_mig_fuzz - a VMM that does things in any order: bounded random
- * sequences over forwarding, routing, the saves and the module's
- * attributes, with invariants checked after every step.
+ * sequences over forwarding, routing, the saves, migration, the module's
+ * attributes and its unload, with invariants checked after every step.
  *
- * Each sequence is a new VM (one vCPU, a vITS mapping DevID 0 and 1 as
- * LPIs 8192 and 8193) and an edu device, whose MSI GSI 0 routes to DevID 0,
- * DevID 1 or an unmapped DevID. Steps, chosen at random:
+ * Each sequence is a new VM of 1 to MAX_VCPUS vCPUs whose guest maps 2N
+ * to 64 LPIs in its vITS (LPI 8192 + i is DevID i / 8, EventID i % 8, on
+ * a vCPU picked at random), and the worker's N edu devices. Device d's
+ * MSI, GSI d, routes to LPI d, LPI N + d or an unmapped DevID; the other
+ * LPIs are only ever raised by the VMM (KVM_SIGNAL_MSI). Steps, chosen at
+ * random:
  *
- *   irqfd on GSI 0 assigned or removed; VFIO MSI enabled or disabled;
- *   KVM_SET_GSI_ROUTING to another target; the device raising its MSI;
- *   the guest unmasking; ITS_SAVE_TABLES; SAVE_PENDING_TABLES; the
- *   module's attributes, good and bad (unknown ids, bad pointers, bad
- *   values, a POLICY change).
+ *   a device's irqfd assigned or removed; its VFIO MSI enabled or
+ *   disabled; its route changed (KVM_SET_GSI_ROUTING); the device raising
+ *   its MSI; the VMM raising a software LPI; the guest unmasking on every
+ *   vCPU; ITS_SAVE_TABLES; SAVE_PENDING_TABLES; the module's attributes,
+ *   good and bad (unknown ids, bad pointers, bad values, a POLICY
+ *   change); a migration to a new VM, which takes the devices; the module
+ *   unloaded and loaded again.
  *
  * A model of the VM says, after each step, what must hold:
  *
  *   - SAVE_PENDING_TABLES returns 0 (QEMU aborts on anything but 0 and
- *     EFAULT), and saves each target's bit as the model has it pending,
+ *     EFAULT), and saves each LPI's bit as the model has it pending,
  *     unless the policy is legacy and no ITS save since the last one kept
  *     a forwarded ITE (one that did decides how its state is saved);
  *   - ITS_SAVE_TABLES returns 0, or EACCES with a forwarded vLPI under
  *     the legacy policy (upstream's answer); attribute calls return what
- *     uapi.rst lists for them;
- *   - STATS forwarded is 1 exactly when the model forwards;
+ *     uapi.rst lists for them; rmmod is refused (EAGAIN) exactly while
+ *     some VM of any worker holds a POLICY;
+ *   - STATS forwarded counts the devices the model forwards;
+ *   - a raise reaches its LPI: through the vLPI, through the irqfd, or,
+ *     with no irqfd, through the VMM, which reads the device's eventfd
+ *     (exactly one count) and sends the MSI with KVM_SIGNAL_MSI on the
+ *     device's route, as QEMU does; an unmapped route drops it;
  *   - when the guest unmasks, each LPI the model has pending is taken
- *     exactly once, and no other.
+ *     exactly once, on its vCPU, and no other; across a migration too.
  *
  * The model: forwarding is set up when irqfd, MSI and a mapped route are
- * all there, and torn down by removing any of them or by any route
- * change (a route change unforwards, as upstream). Tearing down keeps a
- * pending vLPI in software unless the policy is legacy; setting up moves
- * it back. On GICv4.1, where the VPT cannot be read at teardown, it keeps
- * what the module holds: what the last pending save read of the vLPI, or
- * a state a set-up moved to the ITS, if the guest has not run since. A
- * raise is only made where the device's MSI reaches either the vLPI or an
- * irqfd, so that the eventfd never holds a count no consumer read. Needs
- * the module, where the VPT can be read (GICv4.1, or a GICv4.0 declared
- * coherent); the bed's vlpi_host_gic= says which.
+ * all there, and torn down by removing any of them or by a change of the
+ * device's route. Tearing down keeps a pending vLPI in software unless
+ * the policy is legacy; setting up moves it back. On GICv4.1, where the
+ * VPT cannot be read at teardown, it keeps what the module holds: what
+ * the last pending save read of the vLPI, or a state a set-up moved to
+ * the ITS, if the guest has not run since. A migration carries what the
+ * source's pending save wrote; the destination holds what its forwarding
+ * restores. A reload of the module forgets what it held, the POLICY
+ * (back to the default, strict) and any ITS save's promise.
+ *
+ * Needs the module, where the VPT can be read (GICv4.1, or a GICv4.0
+ * declared coherent); the bed's vlpi_host_gic= says which.
  *
  * Usage: vlpi_mig_fuzz -m [-s SEED] [-c SEQUENCES] [-t STEPS] [-j WORKERS]
  * Without -s, the seed is the command line's vlpi_seed= (make check
  * SEED=N) or a new one each run; it is printed. Sequence k runs from seed
- * SEED + k: rerun one with -s SEED+k -c 1.
- * WORKERS processes (at most MAX_WORKERS, one edu each: 00:02.0, 00:03.0,
- * ...) share the sequences, k going to worker k % WORKERS; each sequence
- * is the same whichever worker runs it.
+ * SEED + k: rerun one with -s SEED+k -c 1 -j WORKERS (a sequence also
+ * depends on how many devices its worker has: the bed's four edu, 00:02.0
+ * to 00:05.0, shared out among the workers). Workers share the module:
+ * each step holds a shared lock, an unload the exclusive one.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,36 +85,61 @@
 #include "vlpi_mig_util.h"
 #include "vlpi_migrate.h"
 
-#define MAX_WORKERS	4	/* the bed's edu devices, 00:02.0 to 00:05.0 */
+#define NR_EDUS		4	/* the bed's edu devices, 00:02.0 to 00:05.0 */
+#define MAX_WORKERS	NR_EDUS
+#define MAX_DEVS	NR_EDUS
+#define MAX_VCPUS	8
+#define MAX_LPIS	VLPI_NR_LPIS
+#define EVENTS_PER_DEV	8	/* LPI i is DevID i / 8, EventID i % 8 */
+#define UNMAPPED	(-1)
+#define UNMAPPED_DEVID	(MAX_LPIS / EVENTS_PER_DEV)
 #define GRP		KVM_DEV_ARM_VGIC_GRP_VLPI_MIG
 #define BAD_PTR		((void *)8)
-#define NR_TARGETS	3	/* DevID 0, DevID 1, unmapped */
-#define NR_LPIS		2
-#define UNMAPPED_DEVID	7
+#define LOCK_FILE	"/tmp/vlpi_mig_fuzz.lock"
 
-static const struct vlpi_msi msis[NR_LPIS] = { { 0, 0 }, { 1, 0 } };
-
-/* How many deliveries the host's model expects from the next unmask */
-static uint32_t expected;
+/* Shared with the guest: its LPIs, their vCPUs, what to wait for */
+static uint32_t nr_lpis;
+static uint32_t target[MAX_LPIS];
+static uint32_t expected[MAX_VCPUS];
 
 #define POLL_US		100
 #define GRACE_US	2000	/* after the expected ones: room for a duplicate */
 
+static uint32_t taken_here(uint32_t cpu)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < READ_ONCE(nr_lpis); i++)
+		if (READ_ONCE(target[i]) == cpu)
+			n += READ_ONCE(vlpi_delivered[i]);
+	return n;
+}
+
 static void guest_code(void)
 {
-	uint32_t waited;
+	uint32_t cpu = guest_get_vcpuid(), waited, i;
 
 	local_irq_disable();
 	vlpi_guest_gic_init();
-	vlpi_guest_its_setup(msis, NR_LPIS, 0);
+	if (cpu == 0) {
+		vlpi_guest_its_init();
+		for (i = 0; i < nr_lpis; i += EVENTS_PER_DEV)
+			vlpi_guest_map_device(i / EVENTS_PER_DEV,
+					      i / EVENTS_PER_DEV);
+		for (i = 0; i < nr_lpis; i++)
+			vlpi_guest_map_event(i / EVENTS_PER_DEV,
+					     i % EVENTS_PER_DEV, target[i],
+					     VLPI_LPI_BASE + i);
+		vlpi_guest_invall();
+	}
 	GUEST_SYNC(1);
 
 	for (;;) {
-		/* Unmasked until the expected ones came, or the usual wait */
+		/* Unmasked until this vCPU's LPIs came, or the usual wait */
 		local_irq_enable();
 		for (waited = 0; waited < VLPI_GUEST_WAIT_US &&
-		     READ_ONCE(vlpi_delivered[0]) + READ_ONCE(vlpi_delivered[1]) <
-		     READ_ONCE(expected); waited += POLL_US)
+		     taken_here(cpu) < READ_ONCE(expected[cpu]);
+		     waited += POLL_US)
 			udelay(POLL_US);
 		udelay(GRACE_US);
 		local_irq_disable();
@@ -107,36 +148,83 @@ static void guest_code(void)
 }
 
 enum op {
-	OP_IRQFD, OP_MSI, OP_ROUTE, OP_RAISE, OP_RUN, OP_ITS_SAVE,
-	OP_PENDING_SAVE, OP_ATTR, OP_POLICY, NR_OPS,
+	OP_IRQFD, OP_MSI, OP_ROUTE, OP_RAISE, OP_SOFT, OP_RUN, OP_ITS_SAVE,
+	OP_PENDING_SAVE, OP_ATTR, OP_POLICY, OP_MIGRATE, OP_RELOAD, NR_OPS,
 };
 
 static const char *const op_names[NR_OPS] = {
-	"irqfd", "msi", "route", "raise", "run", "its-save", "pending-save",
-	"attr", "policy",
+	"irqfd", "msi", "route", "raise", "soft", "run", "its-save",
+	"pending-save", "attr", "policy", "migrate", "reload",
+};
+
+/* How often each step is drawn: a migration and a reload cost most */
+static const uint8_t op_weights[NR_OPS] = {
+	4, 3, 3, 4, 2, 2, 1, 2, 1, 1, 1, 1,
+};
+
+/* What the workers share: the module's generation and who pins it */
+struct shared {
+	int generation;		/* reloads so far */
+	int pins;		/* live VMs that set a POLICY */
+	int reloading;		/* a worker waits for the exclusive lock */
+};
+
+static struct shared *shared;
+static int lock_fd = -1;
+
+/* What a worker's steps did, printed at its end: what was exercised */
+static struct {
+	unsigned int ops[NR_OPS];
+	unsigned int raise_vlpi, raise_irqfd, raise_vmm, raise_dropped;
+	unsigned int raise_no_msi, migrated, reloaded, reload_refused;
+	unsigned int taken, vcpus, lpis;
+} tally;
+
+struct dev_model {
+	bool irqfd, msi, fwd;
+	int route;			/* an LPI, or UNMAPPED */
 };
 
 struct model {
-	bool irqfd, msi, fwd, ran;
-	int route;			/* a target: 0, 1, or 2 (unmapped) */
-	bool vpt[NR_LPIS], sw[NR_LPIS];	/* pending, in the VPT or software */
+	unsigned int nr_vcpus, nr_devs;
+	struct dev_model dev[MAX_DEVS];
+	bool vpt[MAX_LPIS], sw[MAX_LPIS];	/* pending, in the VPT or software */
 	uint64_t policy;
+	bool ran, pinned;
+	int generation;			/* of the module this VM last saw */
+	/*
+	 * The module has state for the VM: made with the VM, and after a
+	 * reload by the first save, or SET of CAPS or POLICY, valid or not
+	 */
+	bool state;
 	/* The last ITS save kept a forwarded ITE: the next pending save reads */
 	bool promised;
 	/*
 	 * GICv4.1: the state the module holds of each vLPI, if any; it holds
 	 * nothing new once the guest ran, until a pending save reads again
 	 */
-	bool v41, held[NR_LPIS], held_pending[NR_LPIS], ran_since_read;
+	bool v41, held[MAX_LPIS], held_pending[MAX_LPIS], ran_since_read;
 };
+
+/*
+ * The module makes the VM's state: what it holds from then on is true
+ * until a vCPU runs
+ */
+static void model_state(struct model *m)
+{
+	if (m->state)
+		return;
+	m->state = true;
+	m->ran_since_read = false;
+}
 
 struct seq {
 	struct vlpi_vm *v;
-	struct edu *edu;
-	int efd;
+	struct edu *edus;
+	int efd[MAX_DEVS];
 	uint64_t rng;
 	struct model m;
-	char log[4096];
+	char log[8192];
 	size_t len;
 	const char *fail;
 };
@@ -167,43 +255,57 @@ static void fail(struct seq *s, const char *what)
 		s->fail = what;
 }
 
-static void route(struct seq *s, int target)
+static struct vlpi_msi lpi_msi(int lpi)
 {
-	struct vlpi_msi msi = target < NR_LPIS ? msis[target] :
-			      (struct vlpi_msi){ UNMAPPED_DEVID, 0 };
+	if (lpi == UNMAPPED)
+		return (struct vlpi_msi){ UNMAPPED_DEVID, 0 };
+	return (struct vlpi_msi){ lpi / EVENTS_PER_DEV, lpi % EVENTS_PER_DEV };
+}
 
-	vlpi_route_msis(s->v, &msi, 1);
+/* KVM_SET_GSI_ROUTING takes the whole table: every device's route */
+static void route_all(struct seq *s, struct vlpi_vm *v)
+{
+	struct vlpi_msi msis[MAX_DEVS];
+	unsigned int d;
+
+	for (d = 0; d < s->m.nr_devs; d++)
+		msis[d] = lpi_msi(s->m.dev[d].route);
+	vlpi_route_msis(v, msis, s->m.nr_devs);
 }
 
 /*
  * Forwarding set up: what was kept in software moves to the VPT, and the
  * module holds it (unless legacy)
  */
-static void model_forward(struct model *m)
+static void model_forward(struct model *m, unsigned int d)
 {
-	if (m->fwd || !m->irqfd || !m->msi || m->route >= NR_LPIS)
+	struct dev_model *dm = &m->dev[d];
+	int r = dm->route;
+
+	if (dm->fwd || !dm->irqfd || !dm->msi || r == UNMAPPED)
 		return;
-	m->fwd = true;
-	if (m->sw[m->route] && m->policy != KVM_VLPI_MIG_POLICY_LEGACY &&
-	    !m->ran_since_read) {
-		m->held[m->route] = true;
-		m->held_pending[m->route] = true;
+	dm->fwd = true;
+	if (m->sw[r] && m->policy != KVM_VLPI_MIG_POLICY_LEGACY &&
+	    m->state && !m->ran_since_read) {
+		m->held[r] = true;
+		m->held_pending[r] = true;
 	}
-	m->vpt[m->route] |= m->sw[m->route];
-	m->sw[m->route] = false;
+	m->vpt[r] |= m->sw[r];
+	m->sw[r] = false;
 }
 
 /*
  * Torn down: kept in software, unless the policy is legacy; on GICv4.1,
  * only what the module holds, and the hold is spent
  */
-static void model_unforward(struct model *m)
+static void model_unforward(struct model *m, unsigned int d)
 {
-	int r = m->route;
+	struct dev_model *dm = &m->dev[d];
+	int r = dm->route;
 
-	if (!m->fwd)
+	if (!dm->fwd)
 		return;
-	m->fwd = false;
+	dm->fwd = false;
 	if (m->policy != KVM_VLPI_MIG_POLICY_LEGACY) {
 		if (!m->v41)
 			m->sw[r] |= m->vpt[r];
@@ -214,102 +316,214 @@ static void model_unforward(struct model *m)
 	m->vpt[r] = false;
 }
 
-static void step_irqfd(struct seq *s)
+static unsigned int nr_forwarded(const struct model *m)
+{
+	unsigned int d, n = 0;
+
+	for (d = 0; d < m->nr_devs; d++)
+		n += m->dev[d].fwd;
+	return n;
+}
+
+/* The module was reloaded since this VM last looked: it holds nothing */
+static void model_catch_up(struct model *m)
+{
+	if (m->generation == shared->generation)
+		return;
+	m->generation = shared->generation;
+	m->policy = KVM_VLPI_MIG_POLICY_STRICT;
+	m->promised = false;
+	memset(m->held, 0, sizeof(m->held));
+	m->state = false;
+}
+
+static void step_irqfd(struct seq *s, unsigned int d)
 {
 	struct model *m = &s->m;
 
-	if (m->irqfd) {
-		vlpi_irqfd(s->v, 0, s->efd, false);
-		m->irqfd = false;
-		model_unforward(m);
+	if (m->dev[d].irqfd) {
+		vlpi_irqfd(s->v, d, s->efd[d], false);
+		m->dev[d].irqfd = false;
+		model_unforward(m, d);
 	} else {
-		vlpi_irqfd(s->v, 0, s->efd, true);
-		m->irqfd = true;
-		model_forward(m);
+		vlpi_irqfd(s->v, d, s->efd[d], true);
+		m->dev[d].irqfd = true;
+		model_forward(m, d);
 	}
 }
 
-static void step_msi(struct seq *s)
+static void step_msi(struct seq *s, unsigned int d)
 {
 	struct model *m = &s->m;
 
-	if (m->msi) {
-		edu_disable_msi(s->edu);
-		m->msi = false;
-		model_unforward(m);
+	if (m->dev[d].msi) {
+		edu_disable_msi(&s->edus[d]);
+		m->dev[d].msi = false;
+		model_unforward(m, d);
 	} else {
-		edu_enable_msi(s->edu, s->efd);
-		m->msi = true;
-		model_forward(m);
+		edu_enable_msi(&s->edus[d], s->efd[d]);
+		m->dev[d].msi = true;
+		model_forward(m, d);
 	}
 }
 
-static void step_route(struct seq *s)
+static void step_route(struct seq *s, unsigned int d)
 {
 	struct model *m = &s->m;
-	int target = (m->route + 1 + rnd(s, NR_TARGETS - 1)) % NR_TARGETS;
+	int targets[3] = { (int)d, (int)(m->nr_devs + d), UNMAPPED };
+	int now = m->dev[d].route == UNMAPPED ? 2 : m->dev[d].route == (int)d ? 0 : 1;
+	int next = targets[(now + 1 + rnd(s, 2)) % 3];
 
-	route(s, target);
-	note(s, "(%d)", target);
-	model_unforward(m);
-	m->route = target;
+	/* The change tears forwarding down; only a new irqfd or MSI sets it up */
+	model_unforward(m, d);
+	m->dev[d].route = next;
+	route_all(s, s->v);
+	note(s, "(%d)", next);
 }
 
-static void step_raise(struct seq *s)
+/* Waits for @lpi to be pending in software, as an injection made it */
+static bool landed(struct seq *s, int lpi)
 {
-	struct model *m = &s->m;
-
 	bool pending = false, hw = true;
 	int i;
 
-	/*
-	 * Only where the MSI reaches the vLPI or a consumer of the eventfd
-	 * that can translate it: an irqfd may defer its injection to a work
-	 * item, which uses the route of when it runs, not of the raise.
-	 */
-	if (!m->msi || !m->irqfd || m->route >= NR_LPIS) {
-		note(s, "(skipped)");
-		return;
-	}
-	edu_raise(s->edu, 1);
-	edu_ack(s->edu, 1);
-	if (m->fwd) {
-		m->vpt[m->route] = true;
-		return;
-	}
-	/* Through the host and the irqfd: wait until it has landed */
 	for (i = 0; i < 1000; i++) {
-		if (vgic_lpi_state(s->v->vm, VLPI_LPI_BASE + m->route,
-				   &pending, &hw) && pending)
-			break;
+		if (vgic_lpi_state(s->v->vm, VLPI_LPI_BASE + lpi, &pending,
+				   &hw) && pending)
+			return true;
 		usleep(1000);
 	}
-	if (!pending)
-		fail(s, "an MSI injected through the irqfd never landed");
-	m->sw[m->route] = true;
+	return false;
+}
+
+/* The eventfd's count once the device's MSI reached it: 0 if it never did */
+static uint64_t eventfd_take(int efd)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t n = 0;
+
+	if (poll(&p, 1, 2000) == 1 && read(efd, &n, sizeof(n)) != sizeof(n))
+		n = 0;
+	return n;
+}
+
+/* Waits for the host to take @irq once more than @before */
+static bool host_took(int irq, uint64_t before)
+{
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		if (host_irq_count(irq) > before)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static void step_raise(struct seq *s, unsigned int d)
+{
+	struct model *m = &s->m;
+	struct dev_model *dm = &m->dev[d];
+	int r = dm->route, irq = -1, ret, mapped;
+	uint64_t before = 0, n;
+
+	if (dm->msi && !dm->fwd) {
+		irq = edu_host_irq(&s->edus[d]);
+		before = host_irq_count(irq);
+	}
+	edu_raise(&s->edus[d], 1);
+	edu_ack(&s->edus[d], 1);
+	if (!dm->msi) {
+		/* INTx, which nothing on the host enabled */
+		note(s, "(no MSI)");
+		tally.raise_no_msi++;
+		return;
+	}
+	if (dm->fwd) {
+		m->vpt[r] = true;
+		tally.raise_vlpi++;
+		return;
+	}
+	if (dm->irqfd) {
+		/* Through the host and the irqfd */
+		if (!host_took(irq, before)) {
+			fail(s, "the device's MSI never reached the host");
+			return;
+		}
+		if (r == UNMAPPED) {
+			/*
+			 * The irqfd may inject from a work item, with the
+			 * route of when it runs: removing it flushes that
+			 */
+			vlpi_irqfd(s->v, d, s->efd[d], false);
+			vlpi_irqfd(s->v, d, s->efd[d], true);
+			note(s, "(dropped)");
+			tally.raise_dropped++;
+			return;
+		}
+		if (!landed(s, r))
+			fail(s, "an MSI injected through the irqfd never landed");
+		m->sw[r] = true;
+		tally.raise_irqfd++;
+		return;
+	}
+	/* No irqfd: the VMM is the eventfd's consumer, as QEMU is */
+	n = eventfd_take(s->efd[d]);
+	ret = vlpi_signal_msi(s->v, lpi_msi(r));
+	note(s, "(eventfd %lu, MSI %d)", (unsigned long)n, ret);
+	if (n != 1)
+		fail(s, "the device's MSI did not reach its eventfd exactly once");
+	/* 1: delivered to the vITS; 0: the ITS dropped it, unmapped */
+	mapped = r != UNMAPPED;
+	if (ret != mapped)
+		fail(s, "KVM_SIGNAL_MSI did not do what the route says");
+	if (r == UNMAPPED) {
+		tally.raise_dropped++;
+		return;
+	}
+	if (!landed(s, r))
+		fail(s, "an MSI the VMM sent never landed");
+	m->sw[r] = true;
+	tally.raise_vmm++;
+}
+
+/* The VMM raises an LPI no device routes to */
+static void step_soft(struct seq *s)
+{
+	struct model *m = &s->m;
+	int lpi = 2 * m->nr_devs + rnd(s, nr_lpis - 2 * m->nr_devs);
+	int ret = vlpi_signal_msi(s->v, lpi_msi(lpi));
+
+	note(s, "(%d)", lpi);
+	if (ret != 1 || !landed(s, lpi))
+		fail(s, "a KVM_SIGNAL_MSI never landed");
+	m->sw[lpi] = true;
 }
 
 static void step_run(struct seq *s)
 {
 	struct model *m = &s->m;
-	int i;
+	unsigned int i, cpu;
 
-	expected = 0;
-	for (i = 0; i < NR_LPIS; i++)
-		expected += m->vpt[i] || m->sw[i];
+	memset(expected, 0, sizeof(expected));
+	for (i = 0; i < nr_lpis; i++)
+		expected[target[i]] += m->vpt[i] || m->sw[i];
 	sync_global_to_guest(s->v->vm, expected);
 	vlpi_delivered_reset(s->v);
-	vlpi_run_to_sync(s->v->vcpus[0], 2);
+	for (cpu = 0; cpu < m->nr_vcpus; cpu++)
+		vlpi_run_to_sync(s->v->vcpus[cpu], 2);
 	vlpi_delivered_sync(s->v);
 	m->ran = true;
 	/* The guest ran: nothing the module held is true any more */
 	memset(m->held, 0, sizeof(m->held));
 	m->ran_since_read = true;
-	for (i = 0; i < NR_LPIS; i++) {
+	for (i = 0; i < nr_lpis; i++) {
 		uint32_t want = m->vpt[i] || m->sw[i];
 
-		note(s, "(%u:%u/%u)", VLPI_LPI_BASE + i, vlpi_delivered[i],
-		     want);
+		if (want || vlpi_delivered[i])
+			note(s, "(%u:%u/%u)", VLPI_LPI_BASE + i,
+			     vlpi_delivered[i], want);
+		tally.taken += vlpi_delivered[i];
 		if (vlpi_delivered[i] != want)
 			fail(s, vlpi_delivered[i] > want ?
 			     "an LPI taken more often than it was made pending" :
@@ -319,30 +533,55 @@ static void step_run(struct seq *s)
 	}
 }
 
-static void step_its_save(struct seq *s)
+static int its_save(struct seq *s)
 {
+	struct model *m = &s->m;
 	int ret = vlpi_save_its_tables(s->v);
-	/* On GICv4.1 the vGIC saves forwarded ITEs itself */
-	bool refuse = s->m.fwd && !s->m.v41 &&
-		      s->m.policy == KVM_VLPI_MIG_POLICY_LEGACY;
+	/* On GICv4.1 the vGIC saves forwarded ITEs itself, else the module */
+	bool refuse = nr_forwarded(m) && !m->v41 &&
+		      m->policy == KVM_VLPI_MIG_POLICY_LEGACY;
 
 	note(s, "(%s)", strerror(ret));
+	if (nr_forwarded(m) && !m->v41)
+		model_state(m);
 	if (ret != (refuse ? EACCES : 0))
 		fail(s, "ITS_SAVE_TABLES returned what uapi.rst does not list");
 	/* The module decides for forwarded ITEs only without GICv4.1 */
-	if (!ret && s->m.fwd && !s->m.v41)
-		s->m.promised = true;
+	if (!ret && nr_forwarded(m) && !m->v41)
+		m->promised = true;
+	return ret;
+}
+
+static void step_its_save(struct seq *s)
+{
+	its_save(s);
+}
+
+static void clear_bits(struct seq *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_lpis; i++)
+		vlpi_pend_table(s->v, target[i])[(VLPI_LPI_BASE + i) / 8] &=
+			~(1 << ((VLPI_LPI_BASE + i) % 8));
+}
+
+static bool saved_bit(struct seq *s, unsigned int lpi)
+{
+	return vlpi_pend_bit(vlpi_pend_table(s->v, target[lpi]),
+			     VLPI_LPI_BASE + lpi);
 }
 
 static void step_pending_save(struct seq *s)
 {
 	struct model *m = &s->m;
-	uint8_t *table = vlpi_pend_table(s->v, 0);
+	unsigned int i, d;
 	bool reads;
-	int ret, i;
+	int ret;
 
-	memset(table + VLPI_LPI_BASE / 8, 0, 1);
+	clear_bits(s);
 	ret = vlpi_save_pending_tables(s->v);
+	model_state(m);
 	note(s, "(%s)", strerror(ret));
 	if (ret)
 		fail(s, "SAVE_PENDING_TABLES did not return 0");
@@ -354,16 +593,17 @@ static void step_pending_save(struct seq *s)
 	m->promised = false;
 	if (reads && m->v41) {
 		m->ran_since_read = false;
-		if (m->fwd) {
-			m->held[m->route] = true;
-			m->held_pending[m->route] = m->vpt[m->route];
-		}
+		for (d = 0; d < m->nr_devs; d++)
+			if (m->dev[d].fwd) {
+				m->held[m->dev[d].route] = true;
+				m->held_pending[m->dev[d].route] =
+					m->vpt[m->dev[d].route];
+			}
 	}
 	if (!reads && !m->v41)
 		return;
-	for (i = 0; i < NR_LPIS; i++)
-		if (vlpi_pend_bit(table, VLPI_LPI_BASE + i) !=
-		    (m->vpt[i] || m->sw[i]))
+	for (i = 0; i < nr_lpis; i++)
+		if (saved_bit(s, i) != (m->vpt[i] || m->sw[i]))
 			fail(s, "a saved bit is not what is pending");
 }
 
@@ -395,6 +635,7 @@ static void step_attr(struct seq *s)
 		a.addr = (uint64_t)&val;
 		ret = __kvm_ioctl(s->v->gic_fd, KVM_SET_DEVICE_ATTR, &a);
 		want = EINVAL;
+		model_state(&s->m);
 		break;
 	case 3:		/* CAPS with a bit nobody knows */
 		a.attr = KVM_DEV_ARM_VLPI_MIG_CAPS;
@@ -402,6 +643,7 @@ static void step_attr(struct seq *s)
 		a.addr = (uint64_t)&val;
 		ret = __kvm_ioctl(s->v->gic_fd, KVM_SET_DEVICE_ATTR, &a);
 		want = s->m.ran ? EBUSY : EINVAL;
+		model_state(&s->m);
 		break;
 	default:	/* STATS of a wrong size */
 		{
@@ -423,19 +665,136 @@ static void step_attr(struct seq *s)
 		fail(s, "an attribute call returned what uapi.rst does not list");
 }
 
+/* A POLICY pins the module until the VM goes */
 static void step_policy(struct seq *s)
 {
 	uint64_t p = rnd(s, KVM_VLPI_MIG_POLICY_LEGACY + 1);
 
 	kvm_device_attr_set(s->v->gic_fd, GRP, KVM_DEV_ARM_VLPI_MIG_POLICY, &p);
+	model_state(&s->m);
 	s->m.policy = p;
+	if (!s->m.pinned) {
+		s->m.pinned = true;
+		__atomic_add_fetch(&shared->pins, 1, __ATOMIC_SEQ_CST);
+	}
 	note(s, "(%lu)", (unsigned long)p);
 }
 
-static void (*const steps[NR_OPS])(struct seq *s) = {
-	step_irqfd, step_msi, step_route, step_raise, step_run,
-	step_its_save, step_pending_save, step_attr, step_policy,
-};
+static struct vlpi_vm *seq_vm_create(struct seq *s)
+{
+	struct vlpi_vm *v = vlpi_its_vm_create(s->m.nr_vcpus, guest_code);
+
+	sync_global_to_guest(v->vm, nr_lpis);
+	sync_global_to_guest(v->vm, target);
+	vlpi_count_deliveries(v);
+	return v;
+}
+
+static void seq_vm_free(struct seq *s, struct vlpi_vm *v)
+{
+	vlpi_vm_free(v);
+	if (s->m.pinned) {
+		s->m.pinned = false;
+		__atomic_sub_fetch(&shared->pins, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
+/*
+ * Both saves, in QEMU's order, then a new VM restored from them, which
+ * takes the devices' irqfds; the source goes. What is pending is what
+ * the source's pending save wrote.
+ */
+static void step_migrate(struct seq *s)
+{
+	struct model *m = &s->m;
+	struct vlpi_vm *dst;
+	unsigned int i, d;
+	int ret;
+
+	if (its_save(s)) {
+		note(s, "(ITS tables not saved: no migration)");
+		return;
+	}
+	step_pending_save(s);
+	if (s->fail)
+		return;
+
+	dst = seq_vm_create(s);
+	ret = vlpi_migrate_state(dst, s->v);
+	note(s, "(restore %s)", strerror(ret));
+	if (ret)
+		fail(s, "ITS_RESTORE_TABLES failed on what the source saved");
+
+	for (d = 0; d < m->nr_devs; d++)
+		if (m->dev[d].irqfd)
+			vlpi_irqfd(s->v, d, s->efd[d], false);
+	for (i = 0; i < nr_lpis; i++) {
+		m->sw[i] = saved_bit(s, i);
+		m->vpt[i] = false;
+	}
+	seq_vm_free(s, s->v);
+	s->v = dst;
+	tally.migrated++;
+
+	/* A new VM: the module's default policy, nothing held, never run */
+	m->state = true;
+	m->policy = KVM_VLPI_MIG_POLICY_STRICT;
+	m->promised = false;
+	m->ran = false;
+	m->ran_since_read = false;
+	memset(m->held, 0, sizeof(m->held));
+	route_all(s, s->v);
+	for (d = 0; d < m->nr_devs; d++) {
+		m->dev[d].fwd = false;
+		if (m->dev[d].irqfd)
+			vlpi_irqfd(s->v, d, s->efd[d], true);
+		model_forward(m, d);
+	}
+}
+
+/*
+ * Each step holds the lock shared; a reload, exclusive. A worker that
+ * wants it first stops the others from taking the shared lock again.
+ */
+static void lock_shared(void)
+{
+	while (__atomic_load_n(&shared->reloading, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	TEST_ASSERT(!flock(lock_fd, LOCK_SH), "flock");
+}
+
+static void unlock(void)
+{
+	TEST_ASSERT(!flock(lock_fd, LOCK_UN), "flock");
+}
+
+/* rmmod and insmod, alone: every worker's other steps wait */
+static void step_reload(struct seq *s)
+{
+	bool coherent = false;
+	int ret, want;
+
+	read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent", &coherent);
+	unlock();
+	__atomic_add_fetch(&shared->reloading, 1, __ATOMIC_SEQ_CST);
+	TEST_ASSERT(!flock(lock_fd, LOCK_EX), "flock");
+	want = __atomic_load_n(&shared->pins, __ATOMIC_SEQ_CST) ? EAGAIN : 0;
+	ret = vlpi_mig_unload();
+	if (!ret) {
+		vlpi_mig_load(coherent);
+		__atomic_add_fetch(&shared->generation, 1, __ATOMIC_SEQ_CST);
+		tally.reloaded++;
+	} else {
+		tally.reload_refused++;
+	}
+	unlock();
+	__atomic_sub_fetch(&shared->reloading, 1, __ATOMIC_SEQ_CST);
+	lock_shared();
+	note(s, "(%s)", strerror(ret));
+	if (ret != want)
+		fail(s, "rmmod did not do what the POLICYs set say");
+	model_catch_up(&s->m);
+}
 
 static void check_stats(struct seq *s)
 {
@@ -443,34 +802,106 @@ static void check_stats(struct seq *s)
 
 	if (vlpi_mig_get_stats(s->v, &st))
 		fail(s, "STATS unreadable");
-	else if (st.forwarded != s->m.fwd)
+	else if (st.forwarded != nr_forwarded(&s->m))
 		fail(s, "STATS forwarded disagrees with the forwarding set up");
 }
 
-/* One sequence on a new VM; NULL if every invariant held */
-static const char *one_sequence(struct seq *s, struct edu *edu,
-				uint64_t seed, int nr_steps)
+static enum op pick(struct seq *s)
 {
-	int i;
+	unsigned int total = 0, r;
+	enum op op;
+
+	for (op = 0; op < NR_OPS; op++)
+		total += op_weights[op];
+	r = rnd(s, total);
+	for (op = 0; r >= op_weights[op]; op++)
+		r -= op_weights[op];
+	return op;
+}
+
+/* The steps on one device, then the steps on the VM */
+static void (*const dev_steps[])(struct seq *s, unsigned int d) = {
+	[OP_IRQFD] = step_irqfd,
+	[OP_MSI] = step_msi,
+	[OP_ROUTE] = step_route,
+	[OP_RAISE] = step_raise,
+};
+
+static void (*const vm_steps[NR_OPS])(struct seq *s) = {
+	[OP_SOFT] = step_soft,
+	[OP_RUN] = step_run,
+	[OP_ITS_SAVE] = step_its_save,
+	[OP_PENDING_SAVE] = step_pending_save,
+	[OP_ATTR] = step_attr,
+	[OP_POLICY] = step_policy,
+	[OP_MIGRATE] = step_migrate,
+	[OP_RELOAD] = step_reload,
+};
+
+static void step(struct seq *s, enum op op)
+{
+	unsigned int d = rnd(s, s->m.nr_devs);
+
+	if (op < ARRAY_SIZE(dev_steps)) {
+		note(s, "%u", d);
+		dev_steps[op](s, d);
+	} else {
+		vm_steps[op](s);
+	}
+}
+
+/* One sequence on a new VM; NULL if every invariant held */
+static const char *one_sequence(struct seq *s, struct edu *edus,
+				unsigned int nr_devs, uint64_t seed,
+				int nr_steps)
+{
+	struct model *m = &s->m;
+	unsigned int i, d, cpu;
 
 	memset(s, 0, sizeof(*s));
-	s->m.v41 = vlpi_host_gicv4_1();
-	s->m.ran_since_read = true;	/* the guest runs to its first sync */
-	s->edu = edu;
 	s->rng = seed * 2654435761u + 1;
-	s->v = vlpi_its_vm_create(1, guest_code);
-	vlpi_count_deliveries(s->v);
-	vlpi_run_to_sync(s->v->vcpus[0], 1);
-	s->m.ran = true;
-	s->efd = eventfd(0, EFD_NONBLOCK);
-	TEST_ASSERT(s->efd >= 0, "eventfd");
-	route(s, 0);
+	s->edus = edus;
+	m->v41 = vlpi_host_gicv4_1();
+	m->nr_devs = nr_devs;
+	m->nr_vcpus = 1 + rnd(s, MAX_VCPUS);
+	m->generation = shared->generation;
+	m->state = true;
+	m->ran_since_read = true;	/* the guest runs to its first sync */
+	nr_lpis = 2 * nr_devs + 1 + rnd(s, MAX_LPIS - 2 * nr_devs);
+	for (i = 0; i < nr_lpis; i++)
+		target[i] = rnd(s, m->nr_vcpus);
+	note(s, " %u vCPUs, %u LPIs, %u devices:", m->nr_vcpus, nr_lpis,
+	     nr_devs);
+	tally.vcpus += m->nr_vcpus;
+	tally.lpis += nr_lpis;
 
-	for (i = 0; i < nr_steps && !s->fail; i++) {
-		enum op op = rnd(s, NR_OPS);
+	lock_shared();
+	s->v = seq_vm_create(s);
+	for (cpu = m->nr_vcpus; cpu-- > 0;)
+		vlpi_run_to_sync(s->v->vcpus[cpu], 1);
+	m->ran = true;
+	for (d = 0; d < nr_devs; d++) {
+		s->efd[d] = eventfd(0, EFD_NONBLOCK);
+		TEST_ASSERT(s->efd[d] >= 0, "eventfd");
+		m->dev[d].route = d;
+	}
+	route_all(s, s->v);
+	/* As a running guest would have them: MSIs on, some forwarded */
+	for (d = 0; d < nr_devs; d++) {
+		step_msi(s, d);
+		if (rnd(s, 2))
+			step_irqfd(s, d);
+	}
 
+	for (i = 0; i < (unsigned int)nr_steps && !s->fail; i++) {
+		enum op op = pick(s);
+
+		unlock();
+		lock_shared();
+		model_catch_up(m);
+		tally.ops[op]++;
 		note(s, " %s", op_names[op]);
-		steps[op](s);
+		step(s, op);
 		check_stats(s);
 	}
 	/* Whatever is still pending must arrive once, and the VM go */
@@ -479,40 +910,73 @@ static const char *one_sequence(struct seq *s, struct edu *edu,
 		step_run(s);
 	}
 
-	if (s->m.msi)
-		edu_disable_msi(edu);
-	if (s->m.irqfd)
-		vlpi_irqfd(s->v, 0, s->efd, false);
-	close(s->efd);
-	vlpi_vm_free(s->v);
+	for (d = 0; d < nr_devs; d++) {
+		if (m->dev[d].msi)
+			edu_disable_msi(&edus[d]);
+		if (m->dev[d].irqfd)
+			vlpi_irqfd(s->v, d, s->efd[d], false);
+		close(s->efd[d]);
+	}
+	seq_vm_free(s, s->v);
+	unlock();
 	return s->fail;
+}
+
+static void print_tally(int w, int nr_seqs)
+{
+	char line[512];
+	size_t n = 0;
+	enum op op;
+
+	for (op = 0; op < NR_OPS; op++)
+		n += snprintf(line + n, sizeof(line) - n, " %s %u",
+			      op_names[op], tally.ops[op]);
+	ksft_print_msg("worker %d: %d sequences, %u vCPUs and %u LPIs in all; steps:%s\n",
+		       w, nr_seqs, tally.vcpus, tally.lpis, line);
+	ksft_print_msg("worker %d: raises: vLPI %u, irqfd %u, VMM %u, dropped %u, no MSI %u\n",
+		       w, tally.raise_vlpi, tally.raise_irqfd, tally.raise_vmm,
+		       tally.raise_dropped, tally.raise_no_msi);
+	ksft_print_msg("worker %d: %u migrations, %u reloads (%u refused), %u LPIs taken\n",
+		       w, tally.migrated, tally.reloaded, tally.reload_refused,
+		       tally.taken);
 }
 
 /* Worker @w of @nr_workers: its share of the sequences; how many failed */
 static int run_worker(int w, int nr_workers, uint64_t seed, int nr_seqs,
 		      int nr_steps)
 {
+	unsigned int nr_devs = NR_EDUS / nr_workers, d;
+	struct edu edus[MAX_DEVS];
 	static struct seq s;
 	int k, failed = 0;
-	struct edu edu;
 	char bdf[16];
 
-	snprintf(bdf, sizeof(bdf), "0000:00:%02x.0", 2 + w);
-	if (!edu_open(&edu, bdf)) {
-		ksft_print_msg("%s (worker %d) is not bound to vfio-pci\n", bdf,
-			       w);
-		return nr_seqs;
+	lock_fd = open(LOCK_FILE, O_RDWR | O_CREAT, 0600);
+	TEST_ASSERT(lock_fd >= 0, "open %s", LOCK_FILE);
+	for (d = 0; d < nr_devs; d++) {
+		snprintf(bdf, sizeof(bdf), "0000:00:%02x.0",
+			 2 + w * nr_devs + d);
+		if (!edu_open(&edus[d], bdf)) {
+			ksft_print_msg("%s (worker %d) is not bound to vfio-pci\n",
+				       bdf, w);
+			return nr_seqs;
+		}
 	}
 	for (k = w; k < nr_seqs; k += nr_workers) {
-		const char *why = one_sequence(&s, &edu, seed + k, nr_steps);
+		const char *why = one_sequence(&s, edus, nr_devs, seed + k,
+					       nr_steps);
 
 		if (!why)
 			continue;
 		if (failed++ < 5)
-			ksft_print_msg("sequence %d (-s %lu -c 1): %s:%s\n", k,
-				       (unsigned long)(seed + k), why, s.log);
+			ksft_print_msg("sequence %d (-s %lu -c 1 -j %d): %s:%s\n",
+				       k, (unsigned long)(seed + k), nr_workers,
+				       why, s.log);
 	}
-	edu_close(&edu);
+	for (d = 0; d < nr_devs; d++)
+		edu_close(&edus[d]);
+	close(lock_fd);
+	print_tally(w, (nr_seqs - w + nr_workers - 1) / nr_workers);
 	return failed;
 }
 
@@ -555,6 +1019,9 @@ int main(int argc, char *argv[])
 		    "run where the VPT can be read (GICv4.1, or vpt_coherent=1)");
 	if (nr_workers < 1 || nr_workers > MAX_WORKERS)
 		ksft_exit_fail_msg("-j takes 1 to %d\n", MAX_WORKERS);
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(shared != MAP_FAILED, "mmap");
 	ksft_set_plan(1);
 	ksft_print_msg("seed %lu, %d sequences of %d steps, %d worker(s)\n",
 		       (unsigned long)seed, nr_seqs, nr_steps, nr_workers);
