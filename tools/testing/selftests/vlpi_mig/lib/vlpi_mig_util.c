@@ -131,7 +131,12 @@ bool read_bool_param(const char *path, bool *val)
 
 #define DELIM	" \t\n"
 
-bool cmdline_has(const char *word)
+/*
+ * The first word of the kernel command line that is @word, or starts
+ * with it if @prefix, copied into @out; false if none
+ */
+static bool cmdline_word(const char *word, bool prefix, char *out,
+			 size_t len)
 {
 	char buf[4096], *tok, *save;
 	FILE *f = fopen("/proc/cmdline", "r");
@@ -144,30 +149,31 @@ bool cmdline_has(const char *word)
 	buf[n] = '\0';
 
 	for (tok = strtok_r(buf, DELIM, &save); tok;
-	     tok = strtok_r(NULL, DELIM, &save))
-		if (!strcmp(tok, word))
-			return true;
+	     tok = strtok_r(NULL, DELIM, &save)) {
+		if (prefix ? strncmp(tok, word, strlen(word)) :
+			     strcmp(tok, word))
+			continue;
+		snprintf(out, len, "%s", tok);
+		return true;
+	}
 	return false;
+}
+
+bool cmdline_has(const char *word)
+{
+	char tok[128];
+
+	return cmdline_word(word, false, tok, sizeof(tok));
 }
 
 uint64_t vlpi_fuzz_seed(void)
 {
-	char buf[4096], *tok, *save, *end;
-	FILE *f = fopen("/proc/cmdline", "r");
+	char tok[128], *val = tok + strlen("vlpi_seed="), *end;
 	uint64_t seed;
-	size_t n = 0;
 
-	if (f) {
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-	for (tok = strtok_r(buf, DELIM, &save); tok;
-	     tok = strtok_r(NULL, DELIM, &save)) {
-		if (strncmp(tok, "vlpi_seed=", 10))
-			continue;
-		seed = strtoull(tok + 10, &end, 0);
-		TEST_ASSERT(end != tok + 10 && !*end, "bad %s", tok);
+	if (cmdline_word("vlpi_seed=", true, tok, sizeof(tok))) {
+		seed = strtoull(val, &end, 0);
+		TEST_ASSERT(end != val && !*end, "bad %s", tok);
 		return seed;
 	}
 	TEST_ASSERT(getrandom(&seed, sizeof(seed), 0) == sizeof(seed),
