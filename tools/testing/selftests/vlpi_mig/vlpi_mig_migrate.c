@@ -131,13 +131,9 @@ static void forward(struct vlpi_vm *v, int *efds, bool on)
 	struct vlpi_msi msis[NR_LPIS];
 	unsigned int i;
 
-	if (on) {
-		for (i = 0; i < NR_LPIS; i++)
-			msis[i] = lpis[i].msi;
-		vlpi_route_msis(v, msis, NR_LPIS);
-	}
 	for (i = 0; i < NR_LPIS; i++)
-		vlpi_irqfd(v, i, efds[i], on);
+		msis[i] = lpis[i].msi;
+	vlpi_irqfds(v, msis, efds, NR_LPIS, on);
 }
 
 /* What a vlpis file's pending column must show */

@@ -51,6 +51,12 @@ int vlpi_signal_msi(struct vlpi_vm *v, struct vlpi_msi msi);
 /* GSI i routes msis[i], with its DeviceID, to the vITS doorbell */
 void vlpi_route_msis(struct vlpi_vm *v, const struct vlpi_msi *msis, int n);
 void vlpi_irqfd(struct vlpi_vm *v, uint32_t gsi, int efd, bool assign);
+/*
+ * GSI i: msis[i] routed (when @assign) and the irqfd on efds[i] assigned
+ * or removed, as a VMM hands devices to a VM or takes them back
+ */
+void vlpi_irqfds(struct vlpi_vm *v, const struct vlpi_msi *msis,
+		 const int *efds, int n, bool assign);
 struct edu;
 /*
  * Forward @edu's MSI as @msi on GSI 0: route it, add an irqfd on a new

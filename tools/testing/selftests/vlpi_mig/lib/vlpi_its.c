@@ -132,6 +132,17 @@ void vlpi_irqfd(struct vlpi_vm *v, uint32_t gsi, int efd, bool assign)
 	vm_ioctl(v->vm, KVM_IRQFD, &irqfd);
 }
 
+void vlpi_irqfds(struct vlpi_vm *v, const struct vlpi_msi *msis,
+		 const int *efds, int n, bool assign)
+{
+	int i;
+
+	if (assign)
+		vlpi_route_msis(v, msis, n);
+	for (i = 0; i < n; i++)
+		vlpi_irqfd(v, i, efds[i], assign);
+}
+
 uint32_t vlpi_delivered[VLPI_NR_LPIS];
 
 static void vlpi_count_irq(struct ex_regs *regs)
