@@ -4,46 +4,54 @@
  * boot: the vGIC save on the source, the restore and re-forwarding on the
  * destination, unforwarding every vector and tearing the VM down.
  *
- * For each configuration (vCPUs, software LPIs, forwarded vLPIs) a source
- * VM maps, through its vITS, the forwarded vLPIs (the MSI-X vectors of the
- * nvme at 00:06.0, an irqfd each) and the software LPIs, spread over its
- * vCPUs; a quarter of each are made pending: the software ones and the
- * forwarded ones with KVM_SIGNAL_MSI, which for a forwarded LPI is a VINT
- * to the ITS once the vITS's translation cache is flushed. Then, with the
- * module loaded and unloaded in turn (ABBA, so that neither side always
- * runs first), each repetition times:
+ * For each configuration (vCPUs, software LPIs, forwarded vLPIs) each side
+ * (module loaded; unloaded: upstream, 6.12 plus the fixes the series
+ * carries) builds its own source VM: it maps, through its vITS, the
+ * forwarded vLPIs (the MSI-X vectors of the nvme at 00:06.0, an irqfd
+ * each) and the software LPIs, spread over its vCPUs, and makes a quarter
+ * of each pending with KVM_SIGNAL_MSI (for a forwarded LPI a VINT to the
+ * ITS once the vITS's translation cache is flushed). The side that goes
+ * first alternates from one configuration to the next. Each side times:
  *
- *   save_pending  KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES on the source
- *   save_its      KVM_DEV_ARM_ITS_SAVE_TABLES on the source (upstream
- *                 refuses forwarded ITEs on GICv4.0: EACCES, timed anyway)
- *   restore       on a new destination VM: ITS_RESTORE_TABLES, then an
- *                 irqfd for each MSI-X vector of the nvme at 00:07.0,
- *                 which forwards it
+ *   save_pending  KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES on its source
+ *   save_its      KVM_DEV_ARM_ITS_SAVE_TABLES on its source
+ *   restore       on a new destination VM, from its own source's tables:
+ *                 ITS_RESTORE_TABLES, then an irqfd for each MSI-X vector
+ *                 of the nvme at 00:07.0, which forwards it
  *   unforward     VFIO MSI-X disable of every vector, no vCPU running
  *   teardown      (vectors enabled and forwarded again) closing every
  *                 file descriptor of the destination VM
- *   floor         reading and writing back the LPI part of every pending
- *                 table of the VM once: a plain copy of the bytes a save
- *                 can touch
  *
- * Each line gives the median, min and max over the repetitions, the
- * pending bits the save left in guest RAM (upstream drops the forwarded
- * ones on GICv4.0 and reads them on GICv4.1), and the vPE unmaps and maps
- * the module counted (STATS). Each configuration is also a TAP test: the
- * module must save every pending LPI, upstream the software ones and, on
- * GICv4.1, the forwarded ones; the module's save unmaps each vPE once on
- * GICv4.1 (none on GICv4.0, or with nothing forwarded), and unforward and
- * teardown must unmap no vPE. The bed's host GIC (vlpi_host_gic=) says
+ * Each line gives the median, the quartiles, min and max over the
+ * repetitions. After its timed saves each side saves once more with
+ * kprobes on the ITS driver: the pending bits that save left in guest RAM,
+ * the VMAPPs it sent (V=0 unmaps, V=1 maps) and how long each VMAPP took.
+ *
+ * The floor of a save (op=floor side=bound) is a lower bound on what any
+ * save of that configuration costs on this host: the bytes it must write
+ * (each vCPU's pending-table bytes that hold a mapped LPI targeting it)
+ * and read (each vPE's VPT bytes that hold a forwarded vLPI it owns) at
+ * the memory bandwidth measured in this boot (the median of copies of
+ * 64 MiB), plus, on GICv4.1, one VMAPP unmap and one map of each vPE that
+ * owns a forwarded vLPI (what makes its VPT coherent), at the median
+ * VMAPP time upstream's save measured. Reading KVM's own LPI state is left
+ * out, so the bound stays below the truth.
+ *
+ * Each configuration is also a TAP test: the module's save must leave
+ * every pending LPI's bit set, upstream's the software ones and, on
+ * GICv4.1, the forwarded ones; the module's save unmaps and maps back each
+ * vPE once on GICv4.1 (none on GICv4.0, or with nothing forwarded); and
+ * no unforward sends a VMAPP. The bed's host GIC (vlpi_host_gic=) says
  * which.
  *
  *   vlpi_mig_bench [-r reps] [-d reps] [-c vcpus,sw,fwd]
  *
- * -r: repetitions of the saves (default 5); -d: of the destination's
- * operations (default 3; 0 skips them), each of which sets 1024 vectors
- * up in VFIO for seconds under TCG; -c: one configuration, not the grid.
- * In the grid the destination is timed only with software LPIs: unforward
- * and teardown never look at them, and the bed needs about two minutes
- * for each destination of 1024 vectors.
+ * -r: timed saves per side (default 11); -d: destinations per side
+ * (default 5; 0: none), each of which sets up to 1024 vectors up in VFIO
+ * for seconds under TCG; -c: one configuration, not the grid. In the grid
+ * destinations are timed at 16 vCPUs with software LPIs only: restore
+ * cost grows with vectors and vCPUs, and unforward and teardown never look
+ * at software LPIs.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -66,6 +74,7 @@
 #include "vfio_msix.h"
 #include "vlpi_its.h"
 #include "vlpi_mig_util.h"
+#include "vlpi_observe.h"
 #include "vlpi_migrate.h"
 
 #define SRC_BDF		"0000:00:06.0"
@@ -75,11 +84,14 @@
 #define MAX_FWD		1024
 #define MAX_SW		8192	/* one 64K ITT of 8-byte entries */
 #define PENDING_EVERY	4	/* a quarter of each kind is pending */
-#define DEF_REPS	5	/* of the saves, which take milliseconds */
-#define DEF_DST_REPS	3	/* of each destination, which take seconds */
+#define DEF_REPS	11	/* of the saves, which take milliseconds */
+#define DEF_DST_REPS	5	/* of each destination, which take seconds */
+#define MAX_REPS	64
 #define LPI_PROP	(0xa0 | LPI_PROP_GROUP1 | LPI_PROP_ENABLED)
-/* The LPI part of a table for the vITS's 16 INTID bits */
-#define TABLE_LPI_BYTES	((SZ_64K - VLPI_LPI_BASE) / 8)
+#define BW_BYTES	SZ_64M
+#define BW_REPS		9
+/* The bytes of a pending table for the vITS's 16 INTID bits */
+#define TABLE_BYTES	(SZ_64K / 8)
 
 enum op { SAVE_PENDING, SAVE_ITS, RESTORE, UNFORWARD, TEARDOWN, NR_OPS };
 enum side { MODULE, UPSTREAM, NR_SIDES };
@@ -159,13 +171,31 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The @q quantile of @n sorted values, linearly interpolated */
+static double quantile(const double *v, unsigned int n, double q)
+{
+	double pos = q * (n - 1);
+	unsigned int i = pos;
+
+	return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
 struct sample {
-	double us[64];
+	double us[MAX_REPS];
 	unsigned int n;
-	uint64_t bits, vpe_unmaps, vpe_maps;
 };
 
-static struct sample samples[NR_OPS][NR_SIDES], floor_sample;
+/* What a side's untimed save left and sent */
+struct save_seen {
+	uint64_t bits;
+	struct vlpi_vmapps vmapps;
+	double vmapp_us;	/* median, 0 if none was timed */
+};
+
+static struct sample samples[NR_OPS][NR_SIDES];
+static struct save_seen seen[NR_SIDES];
+static struct vlpi_vmapps unforward_vmapps[NR_SIDES];
+static double mbps;
 
 static void record(struct sample *s, double us)
 {
@@ -173,30 +203,31 @@ static void record(struct sample *s, double us)
 		s->us[s->n++] = us;
 }
 
-/* The median, spread and counts of @s, sorted */
-static const char *sample_text(const struct sample *s)
+/* "vcpus=N sw=N fwd=N", as every bench line names its configuration */
+static const char *config_text(const struct config *c)
 {
-	static char buf[256];
-	double median = s->n % 2 ? s->us[s->n / 2] :
-			(s->us[s->n / 2 - 1] + s->us[s->n / 2]) / 2;
+	static char buf[64];
 
-	snprintf(buf, sizeof(buf),
-		 "median_us=%.1f min_us=%.1f max_us=%.1f bits=%lu vpe_unmaps=%lu vpe_maps=%lu",
-		 median, s->us[0], s->us[s->n - 1], (unsigned long)s->bits,
-		 (unsigned long)s->vpe_unmaps, (unsigned long)s->vpe_maps);
+	snprintf(buf, sizeof(buf), "vcpus=%u sw=%u fwd=%u", c->vcpus, c->sw,
+		 c->fwd);
 	return buf;
 }
 
-static void print_sample(const char *op, const char *side,
-			 const struct config *c, struct sample *s)
+static void print_sample(enum op op, enum side side, const struct config *c)
 {
+	struct sample *s = &samples[op][side];
+	char times[128];
+
 	if (!s->n)
 		return;
 	qsort(s->us, s->n, sizeof(s->us[0]), cmp_double);
+	snprintf(times, sizeof(times),
+		 "median_us=%.1f q1_us=%.1f q3_us=%.1f min_us=%.1f max_us=%.1f",
+		 quantile(s->us, s->n, 0.5), quantile(s->us, s->n, 0.25),
+		 quantile(s->us, s->n, 0.75), s->us[0], s->us[s->n - 1]);
 	/* The line scripts/bench.sh reads */
-	ksft_print_msg("bench op=%s vcpus=%u sw=%u fwd=%u side=%s reps=%u %s\n",
-		       op, c->vcpus, c->sw, c->fwd, side, s->n,
-		       sample_text(s));
+	ksft_print_msg("bench op=%s %s side=%s reps=%u %s\n", op_names[op],
+		       config_text(c), side_names[side], s->n, times);
 }
 
 static void set_side(enum side side)
@@ -208,18 +239,6 @@ static void set_side(enum side side)
 	if (side == UPSTREAM && vlpi_mig_loaded()) {
 		ret = vlpi_mig_unload();
 		TEST_ASSERT(!ret, "rmmod vlpi_mig: %s", strerror(ret));
-	}
-}
-
-/* The module's vPE counters for @v, 0 with the module unloaded */
-static void vpe_counts(struct vlpi_vm *v, uint64_t *unmaps, uint64_t *maps)
-{
-	struct kvm_vlpi_mig_stats st = { .size = sizeof(st) };
-
-	*unmaps = *maps = 0;
-	if (vlpi_mig_loaded() && !vlpi_mig_get_stats(v, &st)) {
-		*unmaps = st.vpe_unmaps;
-		*maps = st.vpe_maps;
 	}
 }
 
@@ -237,6 +256,43 @@ static uint64_t count_bits(struct vlpi_vm *v)
 			n += vlpi_pend_bit(t, intid);
 	}
 	return n;
+}
+
+/*
+ * The bytes a save must touch and the vPEs it must unmap, from how the
+ * guest mapped the LPIs: event e of either device targets vCPU e % vcpus
+ */
+static void floor_work(const struct config *c, uint64_t *bytes,
+		       unsigned int *vpes)
+{
+	/* On the heap: the test's ELF, BSS included, is loaded in the guest */
+	uint8_t (*written)[TABLE_BYTES] = calloc(c->vcpus, TABLE_BYTES);
+	uint8_t (*read)[TABLE_BYTES] = calloc(c->vcpus, TABLE_BYTES);
+	unsigned int cpu, i;
+	uint32_t e;
+
+	TEST_ASSERT(written && read, "calloc");
+	for (e = 0; e < c->fwd; e++) {
+		read[e % c->vcpus][(VLPI_LPI_BASE + e) / 8] = 1;
+		written[e % c->vcpus][(VLPI_LPI_BASE + e) / 8] = 1;
+	}
+	for (e = 0; e < c->sw; e++)
+		written[e % c->vcpus][(VLPI_LPI_BASE + c->fwd + e) / 8] = 1;
+	*bytes = 0;
+	*vpes = 0;
+	for (cpu = 0; cpu < c->vcpus; cpu++) {
+		bool owns = false;
+
+		for (i = 0; i < TABLE_BYTES; i++) {
+			*bytes += written[cpu][i] + read[cpu][i];
+			owns |= read[cpu][i];
+		}
+		*vpes += owns;
+	}
+	free(written);
+	free(read);
+	if (!vlpi_host_gicv4_1())
+		*vpes = 0;
 }
 
 static void set_props(struct vlpi_vm *v)
@@ -346,53 +402,89 @@ static struct vlpi_vm *source_create(const struct config *c,
 	return v;
 }
 
-static void time_saves(struct vlpi_vm *src, enum side side)
+static void source_free(struct vlpi_vm *v, struct vfio_msix *dev,
+			const int *efds)
 {
-	uint64_t u0, m0, u1, m1;
+	irqfds(v, efds, false);
+	TEST_ASSERT(!vfio_msix_disable(dev), "MSI-X disable");
+	close_eventfds(efds);
+	vlpi_vm_free(v);
+}
+
+static void time_saves(struct vlpi_vm *src, enum side side, unsigned int reps)
+{
+	unsigned int r;
 	double t;
 	int ret;
 
-	vpe_counts(src, &u0, &m0);
-	t = now_us();
+	for (r = 0; r < reps; r++) {
+		t = now_us();
+		ret = vlpi_save_pending_tables(src);
+		t = now_us() - t;
+		TEST_ASSERT(!ret, "%s: SAVE_PENDING_TABLES: %s",
+			    side_names[side], strerror(ret));
+		record(&samples[SAVE_PENDING][side], t);
+
+		t = now_us();
+		ret = vlpi_save_its_tables(src);
+		t = now_us() - t;
+		/* Upstream refuses forwarded ITEs on GICv4.0: timed anyway */
+		TEST_ASSERT(!ret || (side == UPSTREAM && ret == EACCES &&
+				     !vlpi_host_gicv4_1()),
+			    "%s: ITS_SAVE_TABLES: %s", side_names[side],
+			    strerror(ret));
+		record(&samples[SAVE_ITS][side], t);
+	}
+}
+
+/* One save more, untimed, watched: its bits, its VMAPPs and their times */
+static void watch_save(struct vlpi_vm *src, enum side side)
+{
+	static double us[4 * VLPI_MAX_VCPUS];
+	struct save_seen *s = &seen[side];
+	int n, ret;
+
+	memset(s, 0, sizeof(*s));
+	/* What this save leaves, not what an earlier one did */
+	for (n = 0; n < (int)src->nr_vcpus; n++)
+		memset(vlpi_pend_table(src, n) + VLPI_LPI_BASE / 8, 0,
+		       TABLE_BYTES - VLPI_LPI_BASE / 8);
+	TEST_ASSERT(vlpi_vmapp_start() && vlpi_vmapp_time_start(),
+		    "kprobes on the ITS driver");
 	ret = vlpi_save_pending_tables(src);
-	t = now_us() - t;
 	TEST_ASSERT(!ret, "%s: SAVE_PENDING_TABLES: %s", side_names[side],
 		    strerror(ret));
-	vpe_counts(src, &u1, &m1);
-	record(&samples[SAVE_PENDING][side], t);
-	samples[SAVE_PENDING][side].bits = count_bits(src);
-	samples[SAVE_PENDING][side].vpe_unmaps = u1 - u0;
-	samples[SAVE_PENDING][side].vpe_maps = m1 - m0;
-
-	t = now_us();
-	ret = vlpi_save_its_tables(src);
-	t = now_us() - t;
-	TEST_ASSERT(!ret || (side == UPSTREAM && ret == EACCES),
-		    "%s: ITS_SAVE_TABLES: %s", side_names[side], strerror(ret));
-	record(&samples[SAVE_ITS][side], t);
+	TEST_ASSERT(vlpi_vmapp_read(&s->vmapps), "VMAPP count lost");
+	n = vlpi_vmapp_time_read(us, ARRAY_SIZE(us));
+	TEST_ASSERT(n >= 0, "VMAPP times lost");
+	vlpi_vmapp_time_stop();
+	vlpi_vmapp_stop();
+	if (n) {
+		qsort(us, n, sizeof(us[0]), cmp_double);
+		s->vmapp_us = quantile(us, n, 0.5);
+	}
+	s->bits = count_bits(src);
 }
 
 /*
- * One destination: restore, unforward, forward again, tear down. Returns
- * whether neither unforward nor teardown unmapped a vPE, and every
- * vector was forwarded after the restore.
+ * One destination of @src: restore, unforward, forward again, tear down.
+ * Returns whether every vector was forwarded after the restore and the
+ * unforward sent no VMAPP.
  */
 static bool time_destination(struct vlpi_vm *src, struct vfio_msix *dev,
 			     enum side side)
 {
 	static int efds[MAX_FWD];
-	uint64_t u0, m0, u1, m1;
+	struct vlpi_vmapps vmapps;
 	struct vlpi_vm *dst;
 	unsigned int fwd;
 	double t;
 	int ret;
-	bool ok;
 
 	dst = vlpi_its_vm_create(src->nr_vcpus, guest_code);
 	vlpi_migrate_prepare(dst, src);
 	new_eventfds(efds);
 	msix_enable(dev, efds);
-	vpe_counts(dst, &u0, &m0);
 
 	t = now_us();
 	ret = vlpi_migrate_its(dst, src);
@@ -403,114 +495,144 @@ static bool time_destination(struct vlpi_vm *src, struct vfio_msix *dev,
 	record(&samples[RESTORE][side], t);
 	fwd = nr_forwarded(dev);
 
+	TEST_ASSERT(vlpi_vmapp_start(), "kprobe on its_build_vmapp_cmd");
 	t = now_us();
 	ret = vfio_msix_disable(dev);
 	t = now_us() - t;
 	TEST_ASSERT(!ret, "MSI-X disable: %s", strerror(ret));
+	TEST_ASSERT(vlpi_vmapp_read(&vmapps), "VMAPP count lost");
+	vlpi_vmapp_stop();
 	record(&samples[UNFORWARD][side], t);
-	vpe_counts(dst, &u1, &m1);
-	samples[UNFORWARD][side].vpe_unmaps = u1 - u0;
-	samples[UNFORWARD][side].vpe_maps = m1 - m0;
-	ok = fwd == nr_fwd && u1 == u0;
+	unforward_vmapps[side].maps += vmapps.maps;
+	unforward_vmapps[side].unmaps += vmapps.unmaps;
 	if (fwd != nr_fwd)
 		ksft_print_msg("%s: %u of %u vectors forwarded after the restore\n",
 			       side_names[side], fwd, nr_fwd);
 
 	/* Forwarded again, as VFIO does when the guest turns MSI-X back on */
 	msix_enable(dev, efds);
-	vpe_counts(dst, &u0, &m0);
 	t = now_us();
 	vlpi_vm_free(dst);
 	t = now_us() - t;
 	record(&samples[TEARDOWN][side], t);
-	/* The VM and its counters are gone: teardown's vPE ops are not counted */
 	ret = vfio_msix_disable(dev);
 	TEST_ASSERT(!ret, "MSI-X disable: %s", strerror(ret));
 	close_eventfds(efds);
+	return fwd == nr_fwd && !vmapps.maps && !vmapps.unmaps;
+}
+
+/* One side of one configuration, on a source VM of its own */
+static bool run_side(const struct config *c, enum side which,
+		     unsigned int reps, unsigned int dst_reps,
+		     struct vfio_msix *src_dev, struct vfio_msix *dst_dev)
+{
+	static int efds[MAX_FWD];
+	struct vlpi_vm *src;
+	unsigned int r;
+	bool ok = true;
+
+	set_side(which);
+	src = source_create(c, src_dev, efds);
+	time_saves(src, which, reps);
+	watch_save(src, which);
+	for (r = 0; r < dst_reps; r++)
+		ok &= time_destination(src, dst_dev, which);
+	source_free(src, src_dev, efds);
 	return ok;
 }
 
-static void time_floor(struct vlpi_vm *v)
+/* The floor of @c's save, from the bandwidth and upstream's VMAPP time */
+static void print_floor(const struct config *c)
 {
-	static uint8_t buf[TABLE_LPI_BYTES];
-	unsigned int cpu;
-	double t;
+	double vmapp_us = seen[UPSTREAM].vmapp_us, us;
+	unsigned int vpes;
+	char work[96];
+	uint64_t bytes;
 
-	t = now_us();
-	for (cpu = 0; cpu < v->nr_vcpus; cpu++) {
-		uint8_t *table = vlpi_pend_table(v, cpu) + VLPI_LPI_BASE / 8;
-
-		memcpy(buf, table, sizeof(buf));
-		/* Keep the compiler from dropping the copies */
-		__asm__ __volatile__("" : : "r"(buf) : "memory");
-		memcpy(table, buf, sizeof(buf));
-	}
-	record(&floor_sample, now_us() - t);
+	floor_work(c, &bytes, &vpes);
+	us = bytes / mbps + 2.0 * vpes * vmapp_us;
+	snprintf(work, sizeof(work),
+		 "bytes=%lu mbps=%.0f vpes=%u vmapp_us=%.1f",
+		 (unsigned long)bytes, mbps, vpes, vmapp_us);
+	ksft_print_msg("bench op=floor %s side=bound median_us=%.1f %s\n",
+		       config_text(c), us, work);
 }
 
-static bool run_config(const struct config *c, unsigned int reps,
-		       unsigned int dst_reps, struct vfio_msix *src_dev,
-		       struct vfio_msix *dst_dev)
+static bool run_config(const struct config *c, unsigned int index,
+		       unsigned int reps, unsigned int dst_reps,
+		       struct vfio_msix *src_dev, struct vfio_msix *dst_dev)
 {
-	static int efds[MAX_FWD];
-	uint64_t want_fwd, want_sw, want_up, unmaps;
-	struct vlpi_vm *src;
-	unsigned int r, i;
-	bool ok = true;
+	uint64_t want_fwd, want_sw, want_up;
+	unsigned int i, unmaps;
+	bool ok = true, dst_ok;
 
 	nr_fwd = c->fwd;
 	nr_sw = c->sw;
 	memset(samples, 0, sizeof(samples));
-	memset(&floor_sample, 0, sizeof(floor_sample));
+	memset(unforward_vmapps, 0, sizeof(unforward_vmapps));
 
-	src = source_create(c, src_dev, efds);
-	for (r = 0; r < max(reps, dst_reps); r++) {
-		for (i = 0; i < NR_SIDES; i++) {
-			/* ABBA: module first in even repetitions */
-			enum side side = (r % 2) ? NR_SIDES - 1 - i : i;
+	/* The side that goes first alternates */
+	for (i = 0; i < NR_SIDES; i++)
+		ok &= run_side(c, (index + i) % NR_SIDES, reps, dst_reps,
+			       src_dev, dst_dev);
+	dst_ok = ok;
 
-			set_side(side);
-			if (r < reps) {
-				time_saves(src, side);
-				time_floor(src);
-			}
-			if (r < dst_reps && (c->sw || c == &one))
-				ok &= time_destination(src, dst_dev, side);
-		}
-	}
-
-	want_fwd = (nr_fwd + PENDING_EVERY - 1) / PENDING_EVERY;
-	want_sw = (nr_sw + PENDING_EVERY - 1) / PENDING_EVERY;
 	for (i = 0; i < NR_OPS; i++) {
-		print_sample(op_names[i], side_names[MODULE], c,
-			     &samples[i][MODULE]);
-		print_sample(op_names[i], side_names[UPSTREAM], c,
-			     &samples[i][UPSTREAM]);
+		print_sample(i, MODULE, c);
+		print_sample(i, UPSTREAM, c);
 	}
-	print_sample("floor", "copy", c, &floor_sample);
+	print_floor(c);
+	for (i = 0; i < NR_SIDES; i++)
+		ksft_print_msg("bench op=watch %s side=%s bits=%lu vmapp_unmaps=%u vmapp_maps=%u\n",
+			       config_text(c), side_names[i],
+			       (unsigned long)seen[i].bits,
+			       seen[i].vmapps.unmaps, seen[i].vmapps.maps);
 
 	/* Upstream reads a GICv4.1's VPTs; the module unmaps only there */
+	want_fwd = (nr_fwd + PENDING_EVERY - 1) / PENDING_EVERY;
+	want_sw = (nr_sw + PENDING_EVERY - 1) / PENDING_EVERY;
 	want_up = want_sw + (vlpi_host_gicv4_1() ? want_fwd : 0);
 	unmaps = c->fwd ? vlpi_save_vpe_unmaps(c->vcpus) : 0;
-	ok &= samples[SAVE_PENDING][MODULE].bits == want_fwd + want_sw &&
-	      samples[SAVE_PENDING][UPSTREAM].bits == want_up &&
-	      samples[SAVE_PENDING][MODULE].vpe_unmaps == unmaps &&
-	      samples[SAVE_PENDING][MODULE].vpe_maps == unmaps;
-
-	set_side(MODULE);
-	irqfds(src, efds, false);
-	TEST_ASSERT(!vfio_msix_disable(src_dev), "MSI-X disable");
-	close_eventfds(efds);
-	vlpi_vm_free(src);
+	ok &= seen[MODULE].bits == want_fwd + want_sw &&
+	      seen[UPSTREAM].bits == want_up &&
+	      seen[MODULE].vmapps.unmaps == unmaps &&
+	      seen[MODULE].vmapps.maps == unmaps;
 
 	ksft_test_result(ok,
-			 "vcpus %u sw %u fwd %u: module saved %lu of %lu pending, upstream %lu; vPE unmaps per save %lu\n",
+			 "vcpus %u sw %u fwd %u: saved module %lu, upstream %lu (want %lu, %lu); module's save VMAPP %u unmaps %u maps (want %u each); %s\n",
 			 c->vcpus, c->sw, c->fwd,
-			 (unsigned long)samples[SAVE_PENDING][MODULE].bits,
+			 (unsigned long)seen[MODULE].bits,
+			 (unsigned long)seen[UPSTREAM].bits,
 			 (unsigned long)(want_fwd + want_sw),
-			 (unsigned long)samples[SAVE_PENDING][UPSTREAM].bits,
-			 (unsigned long)samples[SAVE_PENDING][MODULE].vpe_unmaps);
+			 (unsigned long)want_up, seen[MODULE].vmapps.unmaps,
+			 seen[MODULE].vmapps.maps, unmaps,
+			 !dst_reps ? "no destination" :
+			 dst_ok ? "every destination forwarded, no unforward VMAPP" :
+			 "a destination not forwarded, or an unforward VMAPP");
 	return ok;
+}
+
+/* The memory bandwidth of this boot, copying 64 MiB: MB/s = bytes/us */
+static double measure_bandwidth(void)
+{
+	double us[BW_REPS], t;
+	char *a = malloc(BW_BYTES), *b = malloc(BW_BYTES);
+	unsigned int r;
+
+	TEST_ASSERT(a && b, "malloc");
+	memset(a, 1, BW_BYTES);
+	memset(b, 2, BW_BYTES);
+	for (r = 0; r < BW_REPS; r++) {
+		t = now_us();
+		memcpy(r % 2 ? a : b, r % 2 ? b : a, BW_BYTES);
+		__asm__ __volatile__("" : : "r"(a), "r"(b) : "memory");
+		us[r] = now_us() - t;
+	}
+	free(a);
+	free(b);
+	qsort(us, BW_REPS, sizeof(us[0]), cmp_double);
+	/* A copy reads and writes each byte */
+	return 2.0 * BW_BYTES / quantile(us, BW_REPS, 0.5);
 }
 
 int main(int argc, char *argv[])
@@ -542,13 +664,11 @@ int main(int argc, char *argv[])
 		}
 	}
 	ksft_print_header();
-	if (!reps || reps > ARRAY_SIZE(samples[0][0].us) ||
-	    dst_reps > ARRAY_SIZE(samples[0][0].us))
-		ksft_exit_fail_msg("-r: 1 to %zu\n",
-				   ARRAY_SIZE(samples[0][0].us));
+	if (!reps || reps > MAX_REPS || dst_reps > MAX_REPS)
+		ksft_exit_fail_msg("-r, -d: up to %d\n", MAX_REPS);
 	for (i = 0; i < nr; i++)
 		if (cs[i].fwd > MAX_FWD || cs[i].sw > MAX_SW ||
-		    cs[i].vcpus > VLPI_MAX_VCPUS)
+		    !cs[i].vcpus || cs[i].vcpus > VLPI_MAX_VCPUS)
 			ksft_exit_fail_msg("configuration past the bench's limits\n");
 	if (!vfio_msix_open(&src_dev, SRC_BDF) ||
 	    !vfio_msix_open(&dst_dev, DST_BDF))
@@ -557,8 +677,15 @@ int main(int argc, char *argv[])
 	vfio_msix_raise_nofile(4 * MAX_FWD + 256);
 	ksft_set_plan(nr);
 
-	for (i = 0; i < nr; i++)
-		run_config(&cs[i], reps, dst_reps, &src_dev, &dst_dev);
+	mbps = measure_bandwidth();
+	ksft_print_msg("bench host gic=%s mbps=%.0f\n",
+		       vlpi_host_gicv4_1() ? "4.1" : "4.0", mbps);
+	for (i = 0; i < nr; i++) {
+		bool dst = cs == &one || (cs[i].vcpus == 16 && cs[i].sw);
+
+		run_config(&cs[i], i, reps, dst ? dst_reps : 0, &src_dev,
+			   &dst_dev);
+	}
 
 	vfio_msix_close(&src_dev);
 	vfio_msix_close(&dst_dev);

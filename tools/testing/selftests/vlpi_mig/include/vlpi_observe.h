@@ -51,6 +51,15 @@ void vlpi_vmapp_stop(void);
  */
 int vlpi_vm_free_vmapps(struct vlpi_vm *v);
 
+/*
+ * How long the ITS driver took over each VMAPP since
+ * vlpi_vmapp_time_start(), from building the command to the ITS having
+ * done it (its_send_single_vcommand(), entry to return)
+ */
+bool vlpi_vmapp_time_start(void);
+int vlpi_vmapp_time_read(double *us, int max);
+void vlpi_vmapp_time_stop(void);
+
 /* One line of a VM's vlpis file; pending is -1 when never read */
 struct vlpi_row {
 	unsigned int intid;

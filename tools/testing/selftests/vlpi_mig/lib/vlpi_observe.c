@@ -28,6 +28,16 @@
 #define VMAPP_INST	TRACEFS "/instances/vlpi_its"
 #define VMAPP_ENABLE	VMAPP_INST "/events/kprobes/" VMAPP "/enable"
 
+/*
+ * Timing VMAPPs: every vPE command goes through its_send_single_vcommand(),
+ * which builds it, queues it and waits for the ITS; an entry and a return
+ * probe around a VMAPP probe, in an instance of their own, bound one.
+ */
+#define VCMD		"vlpi_vcmd"
+#define VCMD_RET	"vlpi_vcmd_ret"
+#define VCMD_INST	TRACEFS "/instances/vlpi_vcmd"
+#define VCMD_EVENTS	VCMD_INST "/events/kprobes/"
+
 static bool tracefs_mount(void)
 {
 	return !access(TRACEFS "/trace", F_OK) ||
@@ -171,6 +181,92 @@ bool vlpi_vmapp_read(struct vlpi_vmapps *c)
 void vlpi_vmapp_stop(void)
 {
 	write_str_file(VMAPP_ENABLE, "0");
+}
+
+static const char * const vcmd_events[] = { VCMD, VCMD_RET, VMAPP };
+
+static int vcmd_enable(const char *val)
+{
+	char path[256];
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < ARRAY_SIZE(vcmd_events); i++) {
+		snprintf(path, sizeof(path), VCMD_EVENTS "%s/enable",
+			 vcmd_events[i]);
+		ret |= write_str_file(path, val);
+	}
+	return ret;
+}
+
+bool vlpi_vmapp_time_start(void)
+{
+	if (!tracefs_mount())
+		return false;
+	if (access(VCMD_INST, F_OK) && mkdir(VCMD_INST, 0755))
+		return false;
+	if (access(VMAPP_ENABLE, F_OK) &&
+	    write_str_file(TRACEFS "/kprobe_events", vmapp_probe))
+		return false;
+	if (access(VCMD_EVENTS VCMD, F_OK) &&
+	    (write_str_file(TRACEFS "/kprobe_events",
+			    "p:" VCMD " its_send_single_vcommand") ||
+	     write_str_file(TRACEFS "/kprobe_events",
+			    "r:" VCMD_RET " its_send_single_vcommand")))
+		return false;
+	return !vcmd_enable("0") && trace_empty(VCMD_INST "/trace") &&
+	       !write_str_file(VCMD_INST "/tracing_on", "1") &&
+	       !vcmd_enable("1");
+}
+
+/*
+ * Lines such as
+ *   vlpi_mig_bench-93 [001] ..... 41.234567: vlpi_vcmd: (...)
+ * A command is a VMAPP if the VMAPP probe fired on its CPU between its
+ * entry and its return. Returns how many durations, at most @max, or -1
+ * if the buffer cannot be read or lost events.
+ */
+int vlpi_vmapp_time_read(double *us, int max)
+{
+	double entry[256] = { 0 }, ts;
+	bool vmapp[256] = { false };
+	FILE *f = fopen(VCMD_INST "/trace", "r");
+	unsigned long in = 0, written = 1;
+	char line[512], name[32], *p, *q;
+	int cpu, n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "# entries-in-buffer/entries-written: %lu/%lu",
+			   &in, &written) == 2 || line[0] == '#')
+			continue;
+		p = strstr(line, "] ");
+		if (!p)
+			continue;
+		*p = '\0';
+		q = strrchr(line, '[');
+		if (!q || sscanf(q + 1, "%d", &cpu) != 1 || cpu < 0 ||
+		    cpu >= 256 ||
+		    sscanf(p + 2, "%*s %lf: %31[a-z_]:", &ts, name) != 2)
+			continue;
+		if (!strcmp(name, VCMD)) {
+			entry[cpu] = ts;
+			vmapp[cpu] = false;
+		} else if (!strcmp(name, VMAPP)) {
+			vmapp[cpu] = true;
+		} else if (!strcmp(name, VCMD_RET) && vmapp[cpu] && n < max) {
+			us[n++] = (ts - entry[cpu]) * 1e6;
+			vmapp[cpu] = false;
+		}
+	}
+	fclose(f);
+	return in == written ? n : -1;
+}
+
+void vlpi_vmapp_time_stop(void)
+{
+	vcmd_enable("0");
 }
 
 int vlpi_vm_free_vmapps(struct vlpi_vm *v)
