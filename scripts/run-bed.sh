@@ -21,6 +21,10 @@
 # build/kernel/arch/arm64/boot/Image (scripts/vanilla.sh boots one
 # without the enabling series).
 #
+# VLPI_BED_MODULES=DIR takes vlpi_mig.ko (and vlpi_mig_kunit.ko, if DIR
+# has one) from DIR instead of the checkout: the module built for
+# VLPI_BED_IMAGE's kernel (scripts/bench-kernel.sh builds both).
+#
 # VLPI_BED=qemu boots the host that runs QEMU as its VMM: an emulated
 # SMMUv3 in front of one edu (a real IOMMU group, which QEMU's vfio-pci
 # needs), 2 GiB of RAM, and QEMU's arm64 userspace in /qemu: the
@@ -72,7 +76,9 @@ rm -rf "$stage" "$out"
 mkdir -p "$stage"/{plans,modules,tests} "$out"
 aarch64-linux-gnu-gcc -static -O2 -Wall -o "$stage/init" "$top/initramfs/init.c"
 cp "$top"/initramfs/plans/*.plan "$stage/plans/"
-cp "$top"/vlpi_mig.ko "$top"/vlpi_mig_kunit.ko "$stage/modules/"
+mods=${VLPI_BED_MODULES:-$top}
+cp "$mods/vlpi_mig.ko" "$stage/modules/"
+[ ! -f "$mods/vlpi_mig_kunit.ko" ] || cp "$mods/vlpi_mig_kunit.ko" "$stage/modules/"
 edu_ko=$top/tools/testing/selftests/vlpi_mig/edu_vfio_pci/edu_vfio_pci.ko
 [ ! -f "$edu_ko" ] || cp "$edu_ko" "$stage/modules/"
 # Only the tests the plan runs: the initramfs is unpacked on a KASAN
