@@ -60,12 +60,12 @@ echo "bench-kernel: building Image (ccache, -j$jobs; log: build/bench/build.log)
 make -C "$src" O="$obj" CC="ccache ${CROSS_COMPILE}gcc" LOCALVERSION= \
 	-j"$jobs" Image modules >>"$log" 2>&1 || fail "the kernel build"
 
-# The module from a copy of its sources, rsync'd so that only what
-# changed is rebuilt
+# The module from a copy of its sources only (the checkout's objects are
+# the bed's), copied when newer so that only what changed is rebuilt
 mkdir -p "$mod"
 for d in vgic irqchip uapi; do
 	mkdir -p "$mod/$d"
-	cp -pu "$top/$d"/* "$mod/$d/"
+	cp -pu "$top/$d"/*.[ch] "$mod/$d/"
 done
 cp -pu "$top/Kbuild" "$mod/"
 make -C "$obj" M="$mod" CC="ccache ${CROSS_COMPILE}gcc" modules >>"$log" 2>&1 ||
