@@ -111,7 +111,7 @@ int vlpi_mig_forward(struct kvm *kvm, struct vgic_irq *irq)
 	}
 
 	irq->pending_latch = false;
-	vlpi_mig_vm_hold(vm, irq->intid, true);
+	vlpi_mig_vm_hold(vm, irq->intid, true, false);
 	if (vm)
 		atomic64_inc(&vm->stats.restored);
 	return 0;

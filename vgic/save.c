@@ -358,7 +358,7 @@ bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
 		ret = irq_get_irqchip_state(host_irq, IRQCHIP_STATE_PENDING,
 					    &pending);
 		if (!ret)
-			vlpi_mig_vm_hold(vm, irq->intid, pending);
+			vlpi_mig_vm_hold(vm, irq->intid, pending, true);
 	} else if (irq->hw && vm->save_action == VLPI_MIG_ALL_PENDING) {
 		pending = true;
 	} else if (irq->hw) {

@@ -151,7 +151,8 @@ void vlpi_mig_vm_debugfs_init(struct dentry *parent);
 void vlpi_mig_vm_fault_init(struct dentry *parent);
 void vlpi_mig_vm_seen(struct vlpi_mig_vm *vm, u32 intid, bool pending);
 void vlpi_mig_vm_quiet(struct vlpi_mig_vm *vm);
-void vlpi_mig_vm_hold(struct vlpi_mig_vm *vm, u32 intid, bool pending);
+void vlpi_mig_vm_hold(struct vlpi_mig_vm *vm, u32 intid, bool pending,
+		      bool saving);
 bool vlpi_mig_vm_take_held(struct vlpi_mig_vm *vm, u32 intid, bool *pending);
 struct vlpi_mig_vm *vlpi_mig_vm_find(struct kvm *kvm);
 struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm);

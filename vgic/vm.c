@@ -127,19 +127,23 @@ void vlpi_mig_vm_quiet(struct vlpi_mig_vm *vm)
  * @intid: the LPI, whose irq_lock is held
  * @pending: its state: read from its VPT by a save, or moved to the ITS
  *	by a restore
+ * @saving: the caller is a save, which has held every vcpu->mutex since
+ *	it called vlpi_mig_vm_quiet(): no vCPU can have run since
  *
  * Held only while no vCPU of the VM has run since the last save began
  * (vlpi_mig_vm_quiet()), or since the VM was created: otherwise a vCPU may
- * have taken the vLPI. Does not sleep.
+ * have taken the vLPI. A save knows without summing every vCPU's exits,
+ * which it would do for each vLPI it reads. Does not sleep.
  */
-void vlpi_mig_vm_hold(struct vlpi_mig_vm *vm, u32 intid, bool pending)
+void vlpi_mig_vm_hold(struct vlpi_mig_vm *vm, u32 intid, bool pending,
+		      bool saving)
 {
 	u32 bit = intid - VLPI_MIG_LPI_BASE;
 
 	if (!vm || intid < VLPI_MIG_LPI_BASE || bit >= VLPI_MIG_SEEN_BITS)
 		return;
 	vlpi_mig_vm_seen(vm, intid, pending);
-	if (vlpi_mig_vm_exits(vm->kvm) == READ_ONCE(vm->quiet_exits))
+	if (saving || vlpi_mig_vm_exits(vm->kvm) == READ_ONCE(vm->quiet_exits))
 		set_bit(bit, vm->held);
 }
 
