@@ -32,8 +32,8 @@
 # initramfs.
 #
 # VLPI_BED=bench boots the minimal host (the four edu at 00:02.0-00:05.0,
-# vfio no-IOMMU) with two of QEMU's nvme beside them, for many MSI-X
-# vectors through VFIO: 00:06.0 and 00:07.0, 1b36:0010, 2048 vectors each
+# vfio no-IOMMU) with three of QEMU's nvme beside them, for many MSI-X
+# vectors through VFIO: 00:06.0 to 00:08.0, 1b36:0010, 2048 vectors each
 # (msix_qsize's most) and as many I/O queue pairs, so that a user could
 # give every vector a completion queue. The bed kernel has no block layer:
 # nothing but vfio-pci (bind-vfio 1b36 0010 ...) takes them.
@@ -110,7 +110,8 @@ bench)
 	devices=(-device edu,addr=0x2 -device edu,addr=0x3
 		 -device edu,addr=0x4 -device edu,addr=0x5
 		 -device nvme,serial=vbench0,addr=0x6,max_ioqpairs=2047,msix_qsize=2048
-		 -device nvme,serial=vbench1,addr=0x7,max_ioqpairs=2047,msix_qsize=2048)
+		 -device nvme,serial=vbench1,addr=0x7,max_ioqpairs=2047,msix_qsize=2048
+		 -device nvme,serial=vbench2,addr=0x8,max_ioqpairs=2047,msix_qsize=2048)
 	noiommu=vfio.enable_unsafe_noiommu_mode=1
 	;;
 qemu)

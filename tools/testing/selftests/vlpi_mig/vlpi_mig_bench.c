@@ -7,11 +7,15 @@
  * For each configuration (vCPUs, software LPIs, forwarded vLPIs) each side
  * (module loaded; unloaded: upstream, 6.12 plus the fixes the series
  * carries) builds its own source VM: it maps, through its vITS, the
- * forwarded vLPIs (the MSI-X vectors of the nvme at 00:06.0, an irqfd
- * each) and the software LPIs, spread over its vCPUs, and makes a quarter
- * of each pending with KVM_SIGNAL_MSI (for a forwarded LPI a VINT to the
- * ITS once the vITS's translation cache is flushed). The side that goes
- * first alternates from one configuration to the next. Each side times:
+ * forwarded vLPIs (the MSI-X vectors of an nvme of its own, 00:06.0 for
+ * the module's, 00:08.0 for upstream's, an irqfd each) and the software
+ * LPIs, spread over its vCPUs, and makes a quarter of each pending with
+ * KVM_SIGNAL_MSI (for a forwarded LPI a VINT to the ITS once the vITS's
+ * translation cache is flushed). The two sides' saves alternate (ABBA),
+ * the module loaded and unloaded between them, each timed save after an
+ * untimed one (the first save after a reload gives the module's VM its
+ * state back); then each side's destinations, the side that goes first
+ * alternating from one configuration to the next. Each side times:
  *
  *   save_pending  KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES on its source
  *   save_its      KVM_DEV_ARM_ITS_SAVE_TABLES on its source
@@ -46,7 +50,7 @@
  *
  *   vlpi_mig_bench [-r reps] [-d reps] [-c vcpus,sw,fwd]
  *
- * -r: timed saves per side (default 11); -d: destinations per side
+ * -r: timed saves per side (default 21); -d: destinations per side
  * (default 5; 0: none), each of which sets up to 1024 vectors up in VFIO
  * for seconds under TCG; -c: one configuration, not the grid. In the grid
  * destinations are timed at 16 vCPUs with software LPIs only: restore
@@ -77,14 +81,16 @@
 #include "vlpi_observe.h"
 #include "vlpi_migrate.h"
 
-#define SRC_BDF		"0000:00:06.0"
+/* Each side's source VM forwards a device of its own */
+#define MODULE_BDF	"0000:00:06.0"
+#define UPSTREAM_BDF	"0000:00:08.0"
 #define DST_BDF		"0000:00:07.0"
 #define FWD_DEVID	0x100
 #define SW_DEVID	0x200
 #define MAX_FWD		1024
 #define MAX_SW		8192	/* one 64K ITT of 8-byte entries */
 #define PENDING_EVERY	4	/* a quarter of each kind is pending */
-#define DEF_REPS	11	/* of the saves, which take milliseconds */
+#define DEF_REPS	21	/* of the saves, which take milliseconds */
 #define DEF_DST_REPS	5	/* of each destination, which take seconds */
 #define MAX_REPS	64
 #define LPI_PROP	(0xa0 | LPI_PROP_GROUP1 | LPI_PROP_ENABLED)
@@ -411,30 +417,35 @@ static void source_free(struct vlpi_vm *v, struct vfio_msix *dev,
 	vlpi_vm_free(v);
 }
 
-static void time_saves(struct vlpi_vm *src, enum side side, unsigned int reps)
+/*
+ * One timed save of each kind on @src, after an untimed one: the first
+ * save after the module is loaded again gives an older VM its state
+ */
+static void time_saves(struct vlpi_vm *src, enum side side)
 {
-	unsigned int r;
 	double t;
 	int ret;
 
-	for (r = 0; r < reps; r++) {
-		t = now_us();
-		ret = vlpi_save_pending_tables(src);
-		t = now_us() - t;
-		TEST_ASSERT(!ret, "%s: SAVE_PENDING_TABLES: %s",
-			    side_names[side], strerror(ret));
-		record(&samples[SAVE_PENDING][side], t);
+	ret = vlpi_save_pending_tables(src);
+	TEST_ASSERT(!ret, "%s: SAVE_PENDING_TABLES: %s", side_names[side],
+		    strerror(ret));
 
-		t = now_us();
-		ret = vlpi_save_its_tables(src);
-		t = now_us() - t;
-		/* Upstream refuses forwarded ITEs on GICv4.0: timed anyway */
-		TEST_ASSERT(!ret || (side == UPSTREAM && ret == EACCES &&
-				     !vlpi_host_gicv4_1()),
-			    "%s: ITS_SAVE_TABLES: %s", side_names[side],
-			    strerror(ret));
-		record(&samples[SAVE_ITS][side], t);
-	}
+	t = now_us();
+	ret = vlpi_save_pending_tables(src);
+	t = now_us() - t;
+	TEST_ASSERT(!ret, "%s: SAVE_PENDING_TABLES: %s", side_names[side],
+		    strerror(ret));
+	record(&samples[SAVE_PENDING][side], t);
+
+	t = now_us();
+	ret = vlpi_save_its_tables(src);
+	t = now_us() - t;
+	/* Upstream refuses forwarded ITEs on GICv4.0: timed anyway */
+	TEST_ASSERT(!ret || (side == UPSTREAM && ret == EACCES &&
+			     !vlpi_host_gicv4_1()),
+		    "%s: ITS_SAVE_TABLES: %s", side_names[side],
+		    strerror(ret));
+	record(&samples[SAVE_ITS][side], t);
 }
 
 /* One save more, untimed, watched: its bits, its VMAPPs and their times */
@@ -521,26 +532,6 @@ static bool time_destination(struct vlpi_vm *src, struct vfio_msix *dev,
 	return fwd == nr_fwd && !vmapps.maps && !vmapps.unmaps;
 }
 
-/* One side of one configuration, on a source VM of its own */
-static bool run_side(const struct config *c, enum side which,
-		     unsigned int reps, unsigned int dst_reps,
-		     struct vfio_msix *src_dev, struct vfio_msix *dst_dev)
-{
-	static int efds[MAX_FWD];
-	struct vlpi_vm *src;
-	unsigned int r;
-	bool ok = true;
-
-	set_side(which);
-	src = source_create(c, src_dev, efds);
-	time_saves(src, which, reps);
-	watch_save(src, which);
-	for (r = 0; r < dst_reps; r++)
-		ok &= time_destination(src, dst_dev, which);
-	source_free(src, src_dev, efds);
-	return ok;
-}
-
 /* The floor of @c's save, from the bandwidth and upstream's VMAPP time */
 static void print_floor(const struct config *c)
 {
@@ -558,12 +549,21 @@ static void print_floor(const struct config *c)
 		       config_text(c), us, work);
 }
 
+/*
+ * Each side's source VM, built with the module loaded or not, on a device
+ * of its own; their saves interleaved (ABBA), so that a slow spell of the
+ * machine weighs on both sides alike; then each side's watched save and
+ * destinations, the side that goes first alternating by configuration
+ */
 static bool run_config(const struct config *c, unsigned int index,
 		       unsigned int reps, unsigned int dst_reps,
-		       struct vfio_msix *src_dev, struct vfio_msix *dst_dev)
+		       struct vfio_msix *src_devs, struct vfio_msix *dst_dev)
 {
+	static int efds[NR_SIDES][MAX_FWD];
+	struct vlpi_vm *src[NR_SIDES];
 	uint64_t want_fwd, want_sw, want_up;
-	unsigned int i, unmaps;
+	unsigned int i, r, unmaps;
+	enum side side;
 	bool ok = true, dst_ok;
 
 	nr_fwd = c->fwd;
@@ -571,10 +571,25 @@ static bool run_config(const struct config *c, unsigned int index,
 	memset(samples, 0, sizeof(samples));
 	memset(unforward_vmapps, 0, sizeof(unforward_vmapps));
 
-	/* The side that goes first alternates */
-	for (i = 0; i < NR_SIDES; i++)
-		ok &= run_side(c, (index + i) % NR_SIDES, reps, dst_reps,
-			       src_dev, dst_dev);
+	for (side = 0; side < NR_SIDES; side++) {
+		set_side(side);
+		src[side] = source_create(c, &src_devs[side], efds[side]);
+	}
+	for (r = 0; r < reps; r++)
+		for (i = 0; i < NR_SIDES; i++) {
+			side = (index + r + i) % NR_SIDES;
+			set_side(side);
+			time_saves(src[side], side);
+		}
+	for (i = 0; i < NR_SIDES; i++) {
+		side = (index + i) % NR_SIDES;
+		set_side(side);
+		watch_save(src[side], side);
+		for (r = 0; r < dst_reps; r++)
+			ok &= time_destination(src[side], dst_dev, side);
+	}
+	for (side = 0; side < NR_SIDES; side++)
+		source_free(src[side], &src_devs[side], efds[side]);
 	dst_ok = ok;
 
 	for (i = 0; i < NR_OPS; i++) {
@@ -637,7 +652,7 @@ static double measure_bandwidth(void)
 
 int main(int argc, char *argv[])
 {
-	struct vfio_msix src_dev, dst_dev;
+	struct vfio_msix src_devs[NR_SIDES], dst_dev;
 	unsigned int reps = DEF_REPS, dst_reps = DEF_DST_REPS;
 	unsigned int i, nr = ARRAY_SIZE(grid);
 	const struct config *cs = grid;
@@ -670,11 +685,12 @@ int main(int argc, char *argv[])
 		if (cs[i].fwd > MAX_FWD || cs[i].sw > MAX_SW ||
 		    !cs[i].vcpus || cs[i].vcpus > VLPI_MAX_VCPUS)
 			ksft_exit_fail_msg("configuration past the bench's limits\n");
-	if (!vfio_msix_open(&src_dev, SRC_BDF) ||
+	if (!vfio_msix_open(&src_devs[MODULE], MODULE_BDF) ||
+	    !vfio_msix_open(&src_devs[UPSTREAM], UPSTREAM_BDF) ||
 	    !vfio_msix_open(&dst_dev, DST_BDF))
-		ksft_exit_skip("%s and %s must be bound to vfio-pci (VLPI_BED=bench)\n",
-			       SRC_BDF, DST_BDF);
-	vfio_msix_raise_nofile(4 * MAX_FWD + 256);
+		ksft_exit_fail_msg("%s, %s and %s must be bound to vfio-pci (VLPI_BED=bench)\n",
+				   MODULE_BDF, UPSTREAM_BDF, DST_BDF);
+	vfio_msix_raise_nofile(6 * MAX_FWD + 256);
 	ksft_set_plan(nr);
 
 	mbps = measure_bandwidth();
@@ -683,11 +699,12 @@ int main(int argc, char *argv[])
 	for (i = 0; i < nr; i++) {
 		bool dst = cs == &one || (cs[i].vcpus == 16 && cs[i].sw);
 
-		run_config(&cs[i], i, reps, dst ? dst_reps : 0, &src_dev,
+		run_config(&cs[i], i, reps, dst ? dst_reps : 0, src_devs,
 			   &dst_dev);
 	}
 
-	vfio_msix_close(&src_dev);
+	vfio_msix_close(&src_devs[MODULE]);
+	vfio_msix_close(&src_devs[UPSTREAM]);
 	vfio_msix_close(&dst_dev);
 	ksft_finished();
 }
