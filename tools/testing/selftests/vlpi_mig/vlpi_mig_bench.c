@@ -200,7 +200,6 @@ struct save_seen {
 
 static struct sample samples[NR_OPS][NR_SIDES];
 static struct save_seen seen[NR_SIDES];
-static struct vlpi_vmapps unforward_vmapps[NR_SIDES];
 static double mbps;
 
 static void record(struct sample *s, double us)
@@ -514,8 +513,6 @@ static bool time_destination(struct vlpi_vm *src, struct vfio_msix *dev,
 	TEST_ASSERT(vlpi_vmapp_read(&vmapps), "VMAPP count lost");
 	vlpi_vmapp_stop();
 	record(&samples[UNFORWARD][side], t);
-	unforward_vmapps[side].maps += vmapps.maps;
-	unforward_vmapps[side].unmaps += vmapps.unmaps;
 	if (fwd != nr_fwd)
 		ksft_print_msg("%s: %u of %u vectors forwarded after the restore\n",
 			       side_names[side], fwd, nr_fwd);
@@ -569,7 +566,6 @@ static bool run_config(const struct config *c, unsigned int index,
 	nr_fwd = c->fwd;
 	nr_sw = c->sw;
 	memset(samples, 0, sizeof(samples));
-	memset(unforward_vmapps, 0, sizeof(unforward_vmapps));
 
 	for (side = 0; side < NR_SIDES; side++) {
 		set_side(side);
