@@ -297,7 +297,7 @@ when=$(date -u '+%Y-%m-%d %H:%M UTC')
 ran=$(date -u -r "$from" '+%Y-%m-%d %H:%M UTC' 2>/dev/null || echo "$when")
 host=$(sed -n 's/^# host gic=\([^ ]*\) mbps=\(.*\)$/GICv\1, memory bandwidth \2 MB\/s/p' "$dat")
 rst=$out/bench-table.rst
-awk -v cmd="make bench" -v when="$when" -v ran="$ran" -v tree="$tree" \
+awk -v cmd="$cmd" -v when="$when" -v ran="$ran" -v tree="$tree" \
     -v host="$host" -v src="${from#"$top"/}" "$judge"'
 function cell(s) { print (s == "" ? "     -" : "     - " s) }
 function first(s) { print "   * - " s }
@@ -312,14 +312,16 @@ BEGIN {
 	print "vlpi-mig: benchmark results"
 	print "============================"
 	print ""
-	printf("``%s`` of tree %s, rendered %s; the bed ran on %s, an emulated %s\n",
-	       cmd, tree, when, ran, host)
-	print "(QEMU TCG, the model in ``qemu-gicv4.1/``; plan ``initramfs/plans/bench.plan``)."
+	printf("``%s`` of tree %s, rendered %s; the bed ran on %s, on an\n",
+	       cmd, tree, when, ran)
+	printf("emulated host: %s (QEMU TCG, the model in ``qemu-gicv4.1/``; plan\n", host)
+	print "``initramfs/plans/bench.plan``), on the bench'"'"'s kernel (the bed'"'"'s"
+	print "without its checkers: ``scripts/bench-kernel.sh``)."
 	print ""
 	print "Each side builds, saves, restores and forwards its own VMs: *upstream*"
 	print "with the module unloaded (6.12 plus the fixes the series carries),"
 	print "*module* with it loaded. Times are microseconds: the median of the"
-	print "repetitions and, in brackets, the interquartile range. *speedup* is"
+	print "repetitions and, in parentheses, the interquartile range. *speedup* is"
 	print "upstream'"'"'s median over the module'"'"'s, claimed only where the two"
 	print "ranges do not overlap. The *floor* is a lower bound on any save of the"
 	print "configuration on this host: the pending-table and VPT bytes it must"
