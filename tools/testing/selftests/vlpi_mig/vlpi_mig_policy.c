@@ -49,7 +49,6 @@
 
 #include "kselftest.h"
 #include "kvm_util.h"
-#include "delay.h"
 #include "processor.h"
 #include "ucall_common.h"
 #include "vgic.h"
@@ -107,8 +106,6 @@ static const struct expect expected[4][3] = {
 	},
 };
 
-#define GUEST_WAIT_US	20000
-
 static void guest_code(void)
 {
 	unsigned int i;
@@ -125,9 +122,7 @@ static void guest_code(void)
 	GUEST_SYNC(1);
 
 	/* On the destination: take whatever is pending */
-	local_irq_enable();
-	udelay(GUEST_WAIT_US);
-	local_irq_disable();
+	vlpi_guest_unmask_for(VLPI_GUEST_WAIT_US);
 	GUEST_SYNC(2);
 	GUEST_DONE();
 }

@@ -37,7 +37,6 @@
 
 #include "kselftest.h"
 #include "kvm_util.h"
-#include "delay.h"
 #include "processor.h"
 #include "ucall_common.h"
 #include "vgic.h"
@@ -51,10 +50,11 @@
 #define BDF		"0000:00:02.0"
 #define DEVID		0x10
 #define INTID		VLPI_LPI_BASE
-#define GUEST_WAIT_US	20000
 #define SPIN_WAIT_S	60
 #define SPIN_SETTLE_US	20000
 #define MAX_ATTEMPTS	50
+
+static const struct vlpi_msi msi = { DEVID, 0 };
 
 /* The guest spins masked (spinning) until the host says go */
 static uint32_t spinning, go;
@@ -65,10 +65,7 @@ static void guest_code(void)
 
 	local_irq_disable();
 	vlpi_guest_gic_init();
-	vlpi_guest_its_init();
-	vlpi_guest_map_device(DEVID, 0);
-	vlpi_guest_map_event(DEVID, 0, 0, INTID);
-	vlpi_guest_invall();
+	vlpi_guest_its_setup(&msi, 1, 0);
 	GUEST_SYNC(1);
 
 	/* On the destination: loaded, masked, until forwarding is set up */
@@ -76,9 +73,7 @@ static void guest_code(void)
 	while (!READ_ONCE(go))
 		cpu_relax();
 	for (stage = 2; stage <= 3; stage++) {
-		local_irq_enable();
-		udelay(GUEST_WAIT_US);
-		local_irq_disable();
+		vlpi_guest_unmask_for(VLPI_GUEST_WAIT_US);
 		GUEST_SYNC(stage);
 	}
 	GUEST_DONE();
@@ -107,9 +102,7 @@ static uint32_t taken(struct vlpi_vm *v, uint32_t *others)
 
 static void forward(struct vlpi_vm *v, int efd, bool on)
 {
-	if (on)
-		vlpi_route_msis(v, &(struct vlpi_msi){ DEVID, 0 }, 1);
-	vlpi_irqfd(v, 0, efd, on);
+	vlpi_irqfds(v, &msi, &efd, 1, on);
 }
 
 /* The calling thread on @cpu only */

@@ -34,7 +34,6 @@
 
 #include "kselftest.h"
 #include "kvm_util.h"
-#include "delay.h"
 #include "gic.h"
 #include "processor.h"
 #include "ucall_common.h"
@@ -47,7 +46,8 @@
 #define BDF		"0000:00:02.0"
 #define DEVID		0x10
 #define SPI		40
-#define GUEST_WAIT_US	20000
+
+static const struct vlpi_msi msi = { DEVID, 0 };
 
 /* SPI 40's deliveries; the LPIs' are in vlpi_delivered[] */
 static uint32_t spi_taken;
@@ -73,19 +73,14 @@ static void guest_code(void)
 
 	local_irq_disable();
 	vlpi_guest_gic_init();
-	vlpi_guest_its_init();
-	vlpi_guest_map_device(DEVID, 0);
-	vlpi_guest_map_event(DEVID, 0, 0, VLPI_LPI_BASE);
-	vlpi_guest_invall();
+	vlpi_guest_its_setup(&msi, 1, 0);
 	gic_irq_set_config(SPI, true);
 	gic_set_priority(SPI, 0xa0);
 	gic_irq_enable(SPI);
 	GUEST_SYNC(1);
 
 	for (stage = 2; stage <= 3; stage++) {
-		local_irq_enable();
-		udelay(GUEST_WAIT_US);
-		local_irq_disable();
+		vlpi_guest_unmask_for(VLPI_GUEST_WAIT_US);
 		GUEST_SYNC(stage);
 	}
 	GUEST_DONE();
@@ -140,8 +135,7 @@ int main(int argc, char *argv[])
 
 	/* The same device and VM with the MSI routed: forwarded */
 	vlpi_irqfd(v, 0, efd, false);
-	vlpi_route_msis(v, &(struct vlpi_msi){ DEVID, 0 }, 1);
-	vlpi_irqfd(v, 0, efd, true);
+	vlpi_irqfds(v, &msi, &efd, 1, true);
 	ksft_test_result(host_irq_forwarded(edu_host_irq(&edu)),
 			 "routed to the MSI: host IRQ %d forwarded\n",
 			 edu_host_irq(&edu));
