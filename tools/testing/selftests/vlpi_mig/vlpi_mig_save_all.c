@@ -98,19 +98,50 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
+static void pattern_tables(struct vlpi_vm *v)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < NR_VCPUS; cpu++)
+		memset(vlpi_pend_table(v, cpu), TABLE_PATTERN,
+		       VLPI_PEND_TABLE_SIZE);
+}
+
+/*
+ * How many bytes of the VM's tables (@got) differ from @want; the first
+ * few are printed
+ */
+static unsigned int tables_differ(struct vlpi_vm *v, const char *got,
+				  uint8_t (*want)[VLPI_PEND_TABLE_SIZE],
+				  const char *wanted)
+{
+	unsigned int cpu, i, bad = 0;
+
+	for (cpu = 0; cpu < NR_VCPUS; cpu++) {
+		const uint8_t *t = vlpi_pend_table(v, cpu);
+
+		for (i = 0; i < VLPI_PEND_TABLE_SIZE; i++) {
+			if (t[i] == want[cpu][i])
+				continue;
+			if (bad++ < 8)
+				ksft_print_msg("vCPU %u table byte %u: %s %#x, %s %#x\n",
+					       cpu, i, got, t[i], wanted,
+					       want[cpu][i]);
+		}
+	}
+	return bad;
+}
+
 /* Pattern every table, save, and check every byte; false on a mismatch */
 static bool save_and_check(struct vlpi_vm *v, bool vlpi_saved)
 {
 	uint8_t want[NR_VCPUS][VLPI_PEND_TABLE_SIZE];
-	unsigned int cpu, i, bad = 0;
+	unsigned int i;
 	uint32_t intid;
 	int ret;
 
-	for (cpu = 0; cpu < NR_VCPUS; cpu++) {
-		memset(vlpi_pend_table(v, cpu), TABLE_PATTERN,
-		       VLPI_PEND_TABLE_SIZE);
-		memset(want[cpu], TABLE_PATTERN, VLPI_PEND_TABLE_SIZE);
-	}
+	pattern_tables(v);
+	memset(want, TABLE_PATTERN, sizeof(want));
 	for (intid = SW_FIRST; intid <= SW_LAST; intid++) {
 		uint8_t *b = &want[sw_vcpu(intid)][intid / 8];
 
@@ -129,18 +160,7 @@ static bool save_and_check(struct vlpi_vm *v, bool vlpi_saved)
 		ksft_print_msg("SAVE_PENDING_TABLES: %s\n", strerror(ret));
 		return false;
 	}
-	for (cpu = 0; cpu < NR_VCPUS; cpu++) {
-		const uint8_t *got = vlpi_pend_table(v, cpu);
-
-		for (i = 0; i < VLPI_PEND_TABLE_SIZE; i++) {
-			if (got[i] == want[cpu][i])
-				continue;
-			if (bad++ < 8)
-				ksft_print_msg("vCPU %u table byte %u: %#x, want %#x\n",
-					       cpu, i, got[i], want[cpu][i]);
-		}
-	}
-	return !bad;
+	return !tables_differ(v, "saved", want, "want");
 }
 
 /*
@@ -154,7 +174,7 @@ static bool same_as_upstream(struct vlpi_vm *v)
 {
 	uint8_t (*mod)[VLPI_PEND_TABLE_SIZE] = calloc(NR_VCPUS,
 						      VLPI_PEND_TABLE_SIZE);
-	unsigned int cpu, i, bad = 0;
+	unsigned int cpu, bad;
 	bool coherent = false;
 	int ret;
 
@@ -164,9 +184,7 @@ static bool same_as_upstream(struct vlpi_vm *v)
 	read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent", &coherent);
 	ret = vlpi_mig_unload();
 	TEST_ASSERT(!ret, "rmmod vlpi_mig: %s", strerror(ret));
-	for (cpu = 0; cpu < NR_VCPUS; cpu++)
-		memset(vlpi_pend_table(v, cpu), TABLE_PATTERN,
-		       VLPI_PEND_TABLE_SIZE);
+	pattern_tables(v);
 	ret = vlpi_save_pending_tables(v);
 	vlpi_mig_load(coherent);
 	if (ret) {
@@ -177,17 +195,7 @@ static bool same_as_upstream(struct vlpi_vm *v)
 	}
 	if (!vlpi_host_gicv4_1())
 		mod[edu_vcpu[0]][VLPI_LPI_BASE / 8] &= ~(1 << (VLPI_LPI_BASE % 8));
-	for (cpu = 0; cpu < NR_VCPUS; cpu++) {
-		const uint8_t *up = vlpi_pend_table(v, cpu);
-
-		for (i = 0; i < VLPI_PEND_TABLE_SIZE; i++) {
-			if (up[i] == mod[cpu][i])
-				continue;
-			if (bad++ < 8)
-				ksft_print_msg("vCPU %u table byte %u: module %#x, upstream %#x\n",
-					       cpu, i, mod[cpu][i], up[i]);
-		}
-	}
+	bad = tables_differ(v, "upstream", mod, "module");
 	free(mod);
 	return !bad;
 }
