@@ -125,16 +125,28 @@ const struct vlpi_event *vlpi_trace_find(const struct vlpi_event *evs, int n,
 static const char vmapp_probe[] =
 	"p:" VMAPP " its_build_vmapp_cmd valid=+16(%x2):u8";
 
+/* A trace instance of our own, made once per boot */
+static bool trace_instance(const char *path)
+{
+	return !access(path, F_OK) || !mkdir(path, 0755);
+}
+
+/* A kprobe event @name, defined as @def once per boot */
+static bool kprobe_defined(const char *name, const char *def)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), TRACEFS "/events/kprobes/%s", name);
+	/* Without O_TRUNC, kprobe_events keeps the probes it has */
+	return !access(path, F_OK) ||
+	       !write_str_file(TRACEFS "/kprobe_events", def);
+}
+
 /* Defines the probe once per boot, empties its buffer and enables it */
 bool vlpi_vmapp_start(void)
 {
-	if (!tracefs_mount())
-		return false;
-	if (access(VMAPP_INST, F_OK) && mkdir(VMAPP_INST, 0755))
-		return false;
-	/* Without O_TRUNC, kprobe_events keeps the probes it has */
-	if (access(VMAPP_ENABLE, F_OK) &&
-	    write_str_file(TRACEFS "/kprobe_events", vmapp_probe))
+	if (!tracefs_mount() || !trace_instance(VMAPP_INST) ||
+	    !kprobe_defined(VMAPP, vmapp_probe))
 		return false;
 	return !write_str_file(VMAPP_ENABLE, "0") &&
 	       trace_empty(VMAPP_INST "/trace") &&
@@ -201,18 +213,10 @@ static int vcmd_enable(const char *val)
 
 bool vlpi_vmapp_time_start(void)
 {
-	if (!tracefs_mount())
-		return false;
-	if (access(VCMD_INST, F_OK) && mkdir(VCMD_INST, 0755))
-		return false;
-	if (access(VMAPP_ENABLE, F_OK) &&
-	    write_str_file(TRACEFS "/kprobe_events", vmapp_probe))
-		return false;
-	if (access(VCMD_EVENTS VCMD, F_OK) &&
-	    (write_str_file(TRACEFS "/kprobe_events",
-			    "p:" VCMD " its_send_single_vcommand") ||
-	     write_str_file(TRACEFS "/kprobe_events",
-			    "r:" VCMD_RET " its_send_single_vcommand")))
+	if (!tracefs_mount() || !trace_instance(VCMD_INST) ||
+	    !kprobe_defined(VMAPP, vmapp_probe) ||
+	    !kprobe_defined(VCMD, "p:" VCMD " its_send_single_vcommand") ||
+	    !kprobe_defined(VCMD_RET, "r:" VCMD_RET " its_send_single_vcommand"))
 		return false;
 	return !vcmd_enable("0") && trace_empty(VCMD_INST "/trace") &&
 	       !write_str_file(VCMD_INST "/tracing_on", "1") &&
