@@ -31,7 +31,7 @@ fail() {
 	exit 1
 }
 
-want=$(cat "$top"/patches/*.patch | sha1sum | cut -d' ' -f1)
+want=$(cat "$top"/patches/6.12/*.patch | sha1sum | cut -d' ' -f1)
 [ "$want" = "$(cat "$src/.vlpi-mig-series" 2>/dev/null)" ] &&
 	[ -f "$bed/.config" ] || {
 	echo "bench-kernel: $src must carry patches/ as they are now: run make kernel" >&2

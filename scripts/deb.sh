@@ -61,7 +61,7 @@ failed_log() {
 
 # The tree must carry patches/ as they are now: build-kernel.sh applies
 # them (make deb builds the bed's kernel first), this script only reads it
-want=$(cat "$top"/patches/*.patch | sha1sum | cut -d' ' -f1)
+want=$(cat "$top"/patches/6.12/*.patch | sha1sum | cut -d' ' -f1)
 [ "$want" = "$(cat "$src/.vlpi-mig-series" 2>/dev/null)" ] ||
 	fail "$src does not carry patches/ as they are now: run make kernel (make deb does)"
 [ -f "$bed/.config" ] || fail "$bed/.config missing: run make kernel (make deb does)"

@@ -18,8 +18,8 @@ kdir=${1:?usage: seam-check.sh KERNEL_TREE}
 hdr=$kdir/include/kvm/arm_vgic_mig.h
 [ -f "$hdr" ] || [ ! -d "$kdir/source/include" ] || hdr=$kdir/source/include/kvm/arm_vgic_mig.h
 
-want=$(sed -n 's/^#define VLPI_MIG_SEAM_VERSION[[:space:]]*\([0-9]*\).*/\1/p' "$top/vgic/seam.h")
-series="the vlpi-mig enabling series (vlpi-mig's patches/, seam version $want)"
+want=$(sed -n 's/^#define VLPI_MIG_VGIC_VERSION[[:space:]]*\([0-9]*\).*/\1/p' "$top/vgic/vlpi_mig.h")
+series="the vlpi-mig enabling series (vlpi-mig's patches/, interface version $want)"
 how="Apply the series to the kernel, rebuild and boot it: see Documentation/vlpi-mig/admin-guide.rst, \"Installing\"."
 
 if [ ! -f "$hdr" ]; then
@@ -27,9 +27,9 @@ if [ ! -f "$hdr" ]; then
 	echo "vlpi-mig: $how" >&2
 	exit 1
 fi
-have=$(sed -n 's/^#define VGIC_MIG_SEAM_VERSION[[:space:]]*\([0-9]*\).*/\1/p' "$hdr")
+have=$(sed -n 's/^#define VGIC_MIG_VERSION[[:space:]]*\([0-9]*\).*/\1/p' "$hdr")
 if [ "$have" != "$want" ]; then
-	echo "vlpi-mig: the kernel in $kdir carries seam version ${have:-none} of the vlpi-mig enabling series; this module needs $series." >&2
+	echo "vlpi-mig: the kernel in $kdir carries interface version ${have:-none} of the vlpi-mig enabling series; this module needs $series." >&2
 	echo "vlpi-mig: $how" >&2
 	exit 1
 fi

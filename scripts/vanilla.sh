@@ -11,12 +11,12 @@
 #   2. a DKMS build against it (scripts/dkms.sh), which must be refused:
 #      dkms.conf runs scripts/seam-check.sh, which says the series is
 #      missing, and DKMS skips the kernel (exit 77); then the same sources
-#      built without DKMS, which vgic/seam.h's #error stops
+#      built without DKMS, which vgic/vlpi_mig.h's #error stops
 #   3. the vanilla kernel's Image, booted in the bed (run-bed.sh with
 #      VLPI_BED_IMAGE) on the plan initramfs/plans/vanilla.plan:
 #      vlpi_mig.ko as make module built it, against the
-#      series, must fail to load, saying that the kernel lacks the series,
-#      with nothing in the loader and no oops; vlpi_mig_smoke -n must pass
+#      series, must fail to load, the loader naming the series' symbol it
+#      lacks, with no oops; vlpi_mig_smoke -n must pass
 #
 # Needs make module and make selftests done. The compiles go through
 # ccache (CCACHE_BASEDIR is the checkout, CCACHE_DIR whatever the
@@ -110,7 +110,7 @@ case $pre in *"lacks the vlpi-mig enabling series"*) ;; *)
 	fail "DKMS did not say that the kernel lacks the series (see $log-dkms.log)" ;;
 esac
 
-# 2b. A build without DKMS stops on vgic/seam.h's #error
+# 2b. A build without DKMS stops on vgic/vlpi_mig.h's #error
 copy=$top/build/vanilla-mod
 rm -rf "$copy"
 "$top/scripts/dkms.sh" stage "$copy"
@@ -122,7 +122,7 @@ lap
 echo "vanilla: make M= failed as it must $took"
 echo "    ${err:-(no #error)}"
 case $err in *'#error "the kernel lacks the vlpi-mig enabling series'*) ;; *)
-	fail "the build failed, but not on vgic/seam.h's #error (see $log-mod.log)" ;;
+	fail "the build failed, but not on vgic/vlpi_mig.h's #error (see $log-mod.log)" ;;
 esac
 
 # 3. The kernel, booted with the module built against the series
@@ -172,8 +172,8 @@ has() { grep -aqE "$1" "$2"; }
 lacks() { ! grep -aqE "$1" "$2"; }
 check "insmod vlpi_mig.ko failed" has '^not ok [0-9]+ insmod /modules/vlpi_mig\.ko' "$results"
 check "with ENOENT" has 'init: insmod /modules/vlpi_mig\.ko: No such file or directory' "$console"
-check "the module said the kernel lacks the series" has 'vlpi_mig: this kernel lacks the vlpi-mig enabling series' "$console"
-check "the loader had nothing to say (no unknown symbol)" lacks 'Unknown symbol|disagrees about version' "$console"
+check "the loader named the series' symbol" has 'vlpi_mig: Unknown symbol vgic_mig_register' "$console"
+check "and no symbol of another version" lacks 'disagrees about version' "$console"
 check "console is free of oops, WARN, BUG and lock reports" lacks "$bad" "$console"
 check "vlpi_mig_smoke -n passed" has '^ok [0-9]+ run vlpi_mig_smoke/baseline' "$results"
 check "the plan ran to its end" has '^# vlpi-mig: plan complete' "$results"

@@ -22,13 +22,13 @@
  * lacks the series): no other probe is needed, and a VMM that knows
  * nothing of the group sees the kernel it always saw.
  *
- * Upstream numbers its vGIC groups densely from 0 (0 to 8 in 6.12; 7.x
- * adds KVM_DEV_ARM_VGIC_GRP_MAINT_IRQ, 9); this one sits far above them
- * ('V' 'L'), out of reach of the next thousands. Should the vGIC ever
- * handle this number itself, it wins: the kernel hands the module only
- * groups the vGIC does not handle, and refuses to register one it does.
+ * The enabling series declares the group in <asm/kvm.h>, after upstream's
+ * densely numbered ones (0 to 8 in 6.12; 7.x adds
+ * KVM_DEV_ARM_VGIC_GRP_MAINT_IRQ, 9): the same number on every kernel.
  */
-#define KVM_DEV_ARM_VGIC_GRP_VLPI_MIG		0x564c
+#ifndef KVM_DEV_ARM_VGIC_GRP_VLPI_MIG
+#define KVM_DEV_ARM_VGIC_GRP_VLPI_MIG		10
+#endif
 
 /*
  * KVM_DEV_ARM_VLPI_MIG_CAPS: a __u64 at kvm_device_attr.addr.
@@ -52,8 +52,8 @@
 #define KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS	3
 /*
  * KVM_DEV_ARM_VLPI_MIG_POLICY (read, write): a __u64, what to do where a
- * forwarded vLPI's pending state cannot be read (GICv4.0 not declared
- * coherent). EINVAL for any other value.
+ * forwarded vLPI's pending state cannot be read (GICv4.0). EINVAL for any
+ * other value.
  *
  * Whatever the policy, KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES never fails
  * because of a vLPI: QEMU calls it on every VM stop (pause, snapshot,
@@ -98,8 +98,6 @@ struct kvm_vlpi_mig_stats {
 	__u64 unforward_running; /* unforwarded with its vPE resident */
 	__u64 restore_busy;	/* restored, left to the vGIC: vCPU loaded */
 	__u64 unreadable;	/* unreadable at save, saved as upstream */
-	__u64 vpe_unmaps;	/* vPEs unmapped by saves */
-	__u64 vpe_maps;		/* vPEs mapped back by saves */
 	__u64 full_saves;	/* saves made in one pass, software LPIs too */
 };
 
@@ -107,8 +105,7 @@ struct kvm_vlpi_mig_stats {
 #define KVM_VLPI_MIG_CAP_DIRECT_INJECTION	_BITULL(0)
 /* ... and the GIC is a GICv4.1, whose VPT can be read once unmapped */
 #define KVM_VLPI_MIG_CAP_GICV4_1		_BITULL(1)
-/* ... or a GICv4.0 whose VPT the administrator declared coherent */
-#define KVM_VLPI_MIG_CAP_VPT_DECLARED		_BITULL(2)
+/* Bit 2 is reserved: never set */
 /*
  * KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES saves the pending state of
  * forwarded vLPIs, and KVM_DEV_ARM_ITS_SAVE_TABLES accepts forwarded ITEs
@@ -121,18 +118,11 @@ struct kvm_vlpi_mig_stats {
  * moves it as upstream does, counted in restore_busy)
  */
 #define KVM_VLPI_MIG_CAP_RESTORE		_BITULL(4)
-/*
- * Tearing forwarding down (the VMM, or a route change) while the vLPI's
- * vPE is not resident keeps a pending vLPI pending, in software, on the
- * LPI that was forwarded. Only where the GIC keeps every VPT in memory
- * (KVM_VLPI_MIG_CAP_VPT_DECLARED)
- */
-#define KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD	_BITULL(5)
+/* Bit 5 is reserved: never set */
 
 /* The caps that promise something a destination must keep promising */
 #define KVM_VLPI_MIG_CAPS_GUARANTEES	(KVM_VLPI_MIG_CAP_SAVE |	\
-					 KVM_VLPI_MIG_CAP_RESTORE |	\
-					 KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD)
+					 KVM_VLPI_MIG_CAP_RESTORE)
 #define KVM_VLPI_MIG_CAPS_ALL		(_BITULL(6) - 1)
 
 #endif /* _UAPI_VLPI_MIG_H */

@@ -3,10 +3,10 @@
  * vlpi-mig: the KVM_DEV_ARM_VGIC_GRP_VLPI_MIG attribute group of the
  * vGICv3 device (see uapi/vlpi_mig.h and Documentation/vlpi-mig/uapi.rst).
  *
- * Called from kvm_device_ioctl() with no vGIC lock held. Only a VMM's
- * setting (CAPS, POLICY) creates the module's state for a VM; reads, an
+ * Called from kvm_device_ioctl() with no vGIC lock held. A read, an
  * unknown attribute and HAS_DEVICE_ATTR never allocate: a VM the module
- * keeps no state for reads as a new one would.
+ * keeps no state for (one older than the module) reads as a new one
+ * would. A VMM's setting (CAPS, POLICY) creates the state, as a save does.
  */
 
 #include <linux/kvm_host.h>
@@ -23,7 +23,7 @@
  *
  * Return: KVM_VLPI_MIG_CAP_* bits.
  */
-u64 vlpi_mig_caps(const struct vgic_mig_host_info *info,
+u64 vlpi_mig_caps(const struct vgic_mig_host *info,
 		  enum vlpi_mig_vpt_mode mode)
 {
 	u64 caps = 0;
@@ -33,16 +33,8 @@ u64 vlpi_mig_caps(const struct vgic_mig_host_info *info,
 			KVM_VLPI_MIG_CAP_RESTORE;
 	if (mode == VLPI_MIG_VPT_GICV4_1)
 		caps |= KVM_VLPI_MIG_CAP_GICV4_1;
-	if (mode == VLPI_MIG_VPT_DECLARED)
-		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED;
 	if (vlpi_mig_state_readable(mode))
 		caps |= KVM_VLPI_MIG_CAP_SAVE;
-	/*
-	 * Unforward reads with interrupts off, where no vPE can be unmapped:
-	 * only a GIC that keeps every VPT in memory can be read there.
-	 */
-	if (mode == VLPI_MIG_VPT_DECLARED)
-		caps |= KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD;
 
 	return caps;
 }
@@ -90,13 +82,13 @@ static int vlpi_mig_set_caps(struct vlpi_mig_vm *vm, struct kvm *kvm,
 		goto out;
 	}
 
-	ret = vlpi_mig_caps_check(source, vlpi_mig_host.caps);
+	ret = vlpi_mig_caps_check(source, vlpi_mig_host_caps());
 	if (ret == -EOPNOTSUPP)
 		pr_warn_ratelimited("VM %d: the source guaranteed %#llx, this host cannot: %#llx\n",
 				    kvm->userspace_pid,
 				    source & KVM_VLPI_MIG_CAPS_GUARANTEES,
 				    source & KVM_VLPI_MIG_CAPS_GUARANTEES &
-				    ~vlpi_mig_host.caps);
+				    ~vlpi_mig_host_caps());
 	else if (ret)
 		pr_warn_ratelimited("VM %d: source caps %#llx: unknown bits %#llx\n",
 				    kvm->userspace_pid, source,
@@ -152,15 +144,14 @@ static int vlpi_mig_get_stats(struct kvm *kvm, struct vlpi_mig_vm *vm,
 		st.unforward_running = atomic64_read(&c->unforward_running);
 		st.restore_busy = atomic64_read(&c->restore_busy);
 		st.unreadable = atomic64_read(&c->unreadable);
-		st.vpe_unmaps = atomic64_read(&c->vpe_unmaps);
-		st.vpe_maps = atomic64_read(&c->vpe_maps);
 		st.full_saves = atomic64_read(&c->full_saves);
 	}
 
 	return copy_to_user(ustats, &st, st.size) ? -EFAULT : 0;
 }
 
-int vlpi_mig_set_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
+static int vlpi_mig_set_attr(struct kvm_device *dev,
+			     struct kvm_device_attr *attr)
 {
 	u64 __user *uaddr = u64_to_user_ptr(attr->addr);
 	struct vlpi_mig_vm *vm;
@@ -169,7 +160,7 @@ int vlpi_mig_set_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 	    attr->attr != KVM_DEV_ARM_VLPI_MIG_POLICY)
 		return -ENXIO;
 
-	vm = vlpi_mig_vm_get(dev->kvm);
+	vm = vlpi_mig_vm_find_or_create(dev->kvm);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
 
@@ -178,7 +169,8 @@ int vlpi_mig_set_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 	return vlpi_mig_set_policy(vm, uaddr);
 }
 
-int vlpi_mig_get_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
+static int vlpi_mig_get_attr(struct kvm_device *dev,
+			     struct kvm_device_attr *attr)
 {
 	u64 __user *uaddr = u64_to_user_ptr(attr->addr);
 	struct vlpi_mig_vm *vm = vlpi_mig_vm_find(dev->kvm);
@@ -186,7 +178,7 @@ int vlpi_mig_get_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 
 	switch (attr->attr) {
 	case KVM_DEV_ARM_VLPI_MIG_CAPS:
-		return put_user(vlpi_mig_host.caps, uaddr);
+		return put_user(vlpi_mig_host_caps(), uaddr);
 	case KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS:
 		source = vm ? READ_ONCE(vm->source_caps) : 0;
 		if (!source)
@@ -201,7 +193,7 @@ int vlpi_mig_get_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 	return -ENXIO;
 }
 
-int vlpi_mig_has_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
+static int vlpi_mig_has_attr(struct kvm_device_attr *attr)
 {
 	switch (attr->attr) {
 	case KVM_DEV_ARM_VLPI_MIG_CAPS:
@@ -211,4 +203,17 @@ int vlpi_mig_has_attr(struct kvm_device *dev, struct kvm_device_attr *attr)
 		return 0;
 	}
 	return -ENXIO;
+}
+
+int vlpi_mig_attr(struct kvm_device *dev, struct kvm_device_attr *attr,
+		  unsigned int ioctl)
+{
+	switch (ioctl) {
+	case KVM_SET_DEVICE_ATTR:
+		return vlpi_mig_set_attr(dev, attr);
+	case KVM_GET_DEVICE_ATTR:
+		return vlpi_mig_get_attr(dev, attr);
+	default:
+		return vlpi_mig_has_attr(attr);
+	}
 }

@@ -21,29 +21,19 @@
  * to the vGIC, as upstream, and counts it (restore_busy). A VMM's other
  * vCPU ioctls do not load the vCPU on arm64.
  *
- * Torn down (unforward): the ITS unmap's DISCARD drops a pending vLPI.
- * Where the GIC keeps every VPT in memory (declared coherent), the module
- * reads the vLPI's bit first, while its vPE is not resident, and the vGIC
- * keeps a pending state in the software latch once the unmap succeeded.
- * While the vPE is resident, a vCPU may be taking the vLPI: the module
- * behaves as upstream and counts the case (unforward_running); the VMM
- * has not quiesced the guest, the objection upstream raised. A vPE made
- * resident elsewhere around the read can still take the vLPI as well as
- * the latch kept here, so that the guest takes it twice: in the three
- * windows irqchip/vlpi_state.c names, each a few ITS commands long with
- * interrupts off on this CPU, and all reachable only by a VMM that tears
- * forwarding down while the guest runs.
- *
- * No vPE can be unmapped here (that frees its doorbell, which sleeps), so
- * on GICv4.1 no VPT can be read: there the module keeps what the last
- * pending-table save read of the vLPI, or what a restore moved to the ITS
- * (vlpi_mig_vm_hold()), if no vCPU of the VM has run since. That is the
- * maintainers' "quiesce, then KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES": a
- * VMM that stops the guest and the device and saves before it tears
- * forwarding down and builds it again keeps the state the save found,
- * where upstream saves it in guest RAM and then loses it to the DISCARD.
- * An MSI the device sent after that save is lost, as upstream loses it.
- * On GICv4.0 not declared coherent, unforward is as upstream.
+ * Torn down (unforward): the ITS unmap's DISCARD drops a pending vLPI,
+ * and no VPT can be read here: a vPE is mapped for as long as its vCPU
+ * may run, and unmapping one frees its doorbell, which sleeps. The module
+ * keeps what the last pending-table save read of the vLPI, or what a
+ * restore moved to the ITS (vlpi_mig_vm_hold()), if no vCPU of the VM has
+ * run since. That is the maintainers' "quiesce, then
+ * KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES": a VMM that stops the guest and
+ * the device and saves before it tears forwarding down and builds it
+ * again keeps the state the save found, where upstream saves it in guest
+ * RAM and then loses it to the DISCARD. An MSI the device sent after that
+ * save is lost, as upstream loses it. While the vPE is resident a vCPU
+ * may be taking the vLPI: the module behaves as upstream and counts the
+ * case (unforward_running). On GICv4.0, unforward is as upstream.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -117,7 +107,7 @@ int vlpi_mig_forward(struct kvm *kvm, struct vgic_irq *irq)
 	return 0;
 }
 
-bool vlpi_mig_unforward(struct kvm *kvm, struct vgic_irq *irq)
+int vlpi_mig_unforward(struct kvm *kvm, struct vgic_irq *irq)
 {
 	struct vlpi_mig_vm *vm = vlpi_mig_vm_find(kvm);
 	struct its_vpe *vpe;
@@ -126,40 +116,30 @@ bool vlpi_mig_unforward(struct kvm *kvm, struct vgic_irq *irq)
 
 	lockdep_assert_held(&irq->irq_lock);
 
-	if (vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
+	if (vlpi_mig_save_action(vlpi_mig_vpt(),
 				 vlpi_mig_vm_policy(vm)) != VLPI_MIG_READ) {
 		vlpi_mig_trace_unforward(kvm, vm, irq, -1, -EOPNOTSUPP);
-		return false;
+		return -ENOIOCTLCMD;
 	}
 
+	/* No coherency point here: what a save or a restore held */
 	vpe = &irq->target_vcpu->arch.vgic_cpu.vgic_v3.its_vpe;
-	if (vlpi_mig_host.vpt_mode == VLPI_MIG_VPT_GICV4_1) {
-		/* No coherency point here: what a save or restore held */
-		if (READ_ONCE(vpe->resident))
-			ret = -EBUSY;
-		else if (!vlpi_mig_vm_take_held(vm, irq->intid, &pending))
-			ret = -ENODATA;
-		else
-			ret = 0;
-	} else {
-		ret = vlpi_mig_vpt_read_one(vlpi_mig_host.vpt_mode, vpe,
-					    irq->host_irq, &pending);
-	}
+	if (READ_ONCE(vpe->resident))
+		ret = -EBUSY;
+	else if (!vlpi_mig_vm_take_held(vm, irq->intid, &pending))
+		ret = -ENODATA;
+	else
+		ret = 0;
 	vlpi_mig_trace_unforward(kvm, vm, irq, ret ? -1 : pending, ret);
-	if (ret == -EBUSY) {
-		if (vm)
-			atomic64_inc(&vm->stats.unforward_running);
-		return false;
-	}
-	if (ret) {
-		if (ret != -EOPNOTSUPP && ret != -ENODATA)
-			pr_err_ratelimited("VM %d: vLPI %u: pending state unreadable before unforward: %d\n",
-					   kvm->userspace_pid, irq->intid, ret);
-		return false;
-	}
+	if (ret == -EBUSY && vm)
+		atomic64_inc(&vm->stats.unforward_running);
+	if (ret)
+		return -ENOIOCTLCMD;
 
 	vlpi_mig_vm_seen(vm, irq->intid, pending);
-	if (pending && vm)
+	if (!pending)
+		return -ENOIOCTLCMD;
+	if (vm)
 		atomic64_inc(&vm->stats.kept);
-	return pending;
+	return 0;
 }

@@ -1,45 +1,60 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vlpi-mig: saving the pending state of forwarded vLPIs into the guest's
- * LPI pending tables, at KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES.
+ * vlpi-mig: the pending tables' save, KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES,
+ * and what KVM_DEV_ARM_ITS_SAVE_TABLES does with a forwarded ITE.
  *
- * The module saves every LPI in one pass (save_all.c); where that pass
- * hands the save back, the vGIC walks every LPI and saves the software
- * ones itself, and hands each forwarded one to vlpi_mig_save_vlpi().
- * Where the save reads vLPI state, vlpi_mig_save_begin() first opens the
- * VPT window (on GICv4.1 every vPE of the VM unmapped once, and every
- * vITS's its_lock held, so that no forwarding is set up meanwhile), and
- * only if a vLPI is forwarded; a vLPI forwarded after that opens it when
- * the save meets it. The one-pass save closes it as soon as it has read
- * them, before it touches guest RAM, and vlpi_mig_save_end() otherwise.
- * If the window cannot be opened, the module leaves the whole save to
- * the vGIC, which saves as upstream does: on GICv4.1 it unmaps the vPEs
- * and reads the VPTs itself, so a failure never saves less than upstream
- * would.
+ * A forwarded vLPI's pending bit is in its vPE's VPT, not in the vGIC. On
+ * GICv4.1 the vGIC unmaps every vPE before the save, holding every vITS's
+ * its_lock so that no forwarding is set up meanwhile, and the ITS driver
+ * then answers for each vLPI (irqchip/vpt.c); the save maps them back as
+ * soon as it has read them all, before it touches guest RAM.
+ * On GICv4.0 the bit cannot be read: the VM's policy says whether the
+ * save gives every forwarded vLPI as pending (a spurious interrupt on the
+ * destination rather than a lost one), or whether the ITS save refuses,
+ * so that a VMM does not migrate what would be lost.
  *
- * QEMU calls KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES on every VM stop, not
- * only for migration, and aborts on any error but EFAULT: that save never
- * fails because of a vLPI. One whose state cannot be read (a GICv4.0 not
- * declared coherent, or a read error) is saved from its software latch,
- * as the vGIC's walk saves it on GICv4.0, counted (unreadable) and logged
- * once per save. The refusal the strict policy asks for is
- * KVM_DEV_ARM_ITS_SAVE_TABLES's, whose error QEMU only logs, and CAPS
- * lacks KVM_VLPI_MIG_CAP_SAVE on such a host, for a VMM that asks before
- * a migration starts. Where an ITS save kept the forwarded ITEs it met,
- * the pending-table save after it saves their state as that ITS save's
- * policy said, even if the VMM wrote another POLICY in between: the
- * tables of one migration agree. A refused ITS save promised nothing.
+ * The save is one pass: the bit of every LPI, software and forwarded,
+ * goes into two byte maps per redistributor (which LPIs target it, which
+ * of them are pending); then each redistributor's pending table is read
+ * once over the range those LPIs cover, merged and written back once.
+ * The bits of INTIDs that have no LPI are left as the guest has them, as
+ * the vGIC leaves them. A redistributor with its LPIs off has no pending
+ * table, whatever GICR_PENDBASER still says (the guest may use that
+ * memory for anything), so nothing is written for it. An LPI whose byte
+ * of the table is not guest RAM is skipped, and the save ends with
+ * -EFAULT once every other is written, the error the vGIC returns and
+ * QEMU tolerates; where only part of a table is guest RAM, its bytes are
+ * written one by one. An LPI past the vITS's 16 INTID bits, which only a
+ * VMM's restored table can name, would have its bit past the table: it
+ * is skipped and counted. Forwarded vLPIs skipped are counted, traced
+ * and logged.
  *
- * Called with kvm->lock, every vcpu->mutex and kvm->arch.config_lock held
- * (ITS_SAVE_TABLES holds its vITS's its_lock too); no vCPU runs.
+ * QEMU saves the pending tables on every VM stop and aborts on any error
+ * but EFAULT: no forwarded vLPI fails this save. Where the ITS save before
+ * it kept forwarded ITEs, this save follows what that ITS save promised,
+ * even if the VMM wrote another POLICY in between, so that the tables of
+ * one migration agree.
+ *
+ * Locking: both saves are called with kvm->lock, every vcpu->mutex and
+ * kvm->arch.config_lock held (the ITS save with its vITS's its_lock too),
+ * so no vCPU runs. The LPIs are walked under RCU without references: an
+ * LPI leaves lpi_xa only when its last reference goes, and every lasting
+ * one (its ITE, the translation cache, a vCPU's ap_list) is dropped only
+ * under a lock held here; an LPI whose count a racing injection has just
+ * dropped to zero is skipped, as vgic_get_irq() skips it. Each LPI's
+ * forwarding, latch and vLPI state are read together under its irq_lock,
+ * which forwarding being set up or torn down (VFIO, a route change) takes
+ * too. Guest RAM is touched only outside the RCU section.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
 #include <linux/delay.h>
-#include <linux/interrupt.h>
+#include <linux/fault-inject.h>
 #include <linux/kvm_host.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
 #include <asm/kvm_mmu.h>
 #include <kunit/visibility.h>
 
@@ -53,11 +68,11 @@
  * vlpi_mig_state_readable() - whether vLPI state can be read in a mode
  * @mode: the VPT access mode
  *
- * Return: true on GICv4.1 and on a GICv4.0 declared coherent.
+ * Return: true on GICv4.1.
  */
 bool vlpi_mig_state_readable(enum vlpi_mig_vpt_mode mode)
 {
-	return mode == VLPI_MIG_VPT_DECLARED || mode == VLPI_MIG_VPT_GICV4_1;
+	return mode == VLPI_MIG_VPT_GICV4_1;
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_state_readable);
 
@@ -85,64 +100,26 @@ enum vlpi_mig_action vlpi_mig_save_action(enum vlpi_mig_vpt_mode mode,
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_save_action);
 
-/**
- * vlpi_mig_pend_byte() - a pending-table byte with one LPI's bit updated
- * @val: the byte in guest RAM
- * @bit: the LPI's bit in it
- * @pending: the LPI's state
- *
- * Return: the byte to write back; the other LPIs' bits are left alone.
- */
-u8 vlpi_mig_pend_byte(u8 val, u8 bit, bool pending)
-{
-	return pending ? val | BIT(bit) : val & ~BIT(bit);
-}
-EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_pend_byte);
-
-/**
- * vlpi_mig_save_needs_window() - whether a save opens the VPT window
- * @action: what the save does with forwarded vLPIs
- * @forwarded: whether the VM has a forwarded vLPI
- *
- * Return: true if the save reads vLPI state and has a vLPI to read.
- */
-bool vlpi_mig_save_needs_window(enum vlpi_mig_action action, bool forwarded)
-{
-	return action == VLPI_MIG_READ && forwarded;
-}
-EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_save_needs_window);
-
-/**
- * vlpi_mig_save_take() - whether the module takes a pending-table save
- * @action: what the save does with forwarded vLPIs
- * @window: the result of opening the VPT window, 0 if none was needed
- *
- * A window that could not be opened leaves the whole save to the vGIC,
- * which saves as upstream does: on GICv4.1 it reads the VPTs itself.
- *
- * Return: 1 to take the save, 0 to leave it to the vGIC.
- */
-int vlpi_mig_save_take(enum vlpi_mig_action action, int window)
-{
-	return action != VLPI_MIG_UPSTREAM && !window;
-}
-EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_save_take);
-
 /*
- * Test-only: how long a pending-table save waits once its window is
- * closed, so that a test can see what still waits on the save (debugfs
+ * Test-only: how long a pending-table save waits once it has read every
+ * LPI, so that a test can see what waits on the save (debugfs
  * save_hold_ms; 0, the default, waits not at all).
  */
 static u32 vlpi_mig_save_hold_ms;
 
+/* Fault point for the tests: the save's own memory cannot be had */
+static DECLARE_FAULT_ATTR(vlpi_mig_fail_save_alloc);
+
 /**
- * vlpi_mig_save_debugfs_init() - expose the save's test-only hold point
+ * vlpi_mig_save_debugfs_init() - expose the save's test-only points
  * @parent: the module's debugfs directory
  */
 void vlpi_mig_save_debugfs_init(struct dentry *parent)
 {
 	debugfs_create_u32("save_hold_ms", 0600, parent,
 			   &vlpi_mig_save_hold_ms);
+	fault_create_debugfs_attr("fail_save_alloc", parent,
+				  &vlpi_mig_fail_save_alloc);
 }
 
 /**
@@ -151,10 +128,8 @@ void vlpi_mig_save_debugfs_init(struct dentry *parent)
  * @vcpu: the vCPU an LPI targets, whose mutex alone is checked, or NULL
  *	to check every vCPU's
  *
- * The hooks rely on kvm->lock, config_lock and every vcpu->mutex.
- * Checking a vCPU's mutex scans every lock the task holds, every
- * vcpu->mutex among them: a hook called for each LPI checks its target's
- * only, the hooks called once a save check them all.
+ * Checking a vCPU's mutex scans every lock the task holds: a hook called
+ * for one LPI checks its target's only.
  */
 void vlpi_mig_assert_save_locks(struct kvm *kvm, struct kvm_vcpu *vcpu)
 {
@@ -172,280 +147,390 @@ void vlpi_mig_assert_save_locks(struct kvm *kvm, struct kvm_vcpu *vcpu)
 		lockdep_assert_held(&vcpu->mutex);
 }
 
-/* Whether any LPI of the VM is forwarded now */
-static bool vlpi_mig_any_forwarded(struct kvm *kvm)
+/**
+ * vlpi_mig_merge_range() - merge a redistributor's LPIs into its table
+ * @buf: bytes of the pending table, from byte @first of the map on
+ * @map: the redistributor's LPIs
+ * @len: bytes in @buf
+ * @changed_first: the first byte of @buf changed, on return
+ *
+ * Each LPI's bit takes its saved state; every other bit is left alone.
+ *
+ * Return: how many bytes from @changed_first on must be written back; 0
+ * if none changed.
+ */
+VISIBLE_IF_KUNIT size_t vlpi_mig_merge_range(u8 *buf,
+					     const struct vlpi_mig_rdist_map *map,
+					     size_t len, size_t *changed_first)
 {
-	struct vgic_irq *irq;
-	unsigned long idx;
-	bool hw = false;
+	size_t i, lo = len, hi = 0;
+	u8 new;
 
-	rcu_read_lock();
-	xa_for_each(&kvm->arch.vgic.lpi_xa, idx, irq) {
-		hw = READ_ONCE(irq->hw);
-		if (hw)
-			break;
+	for (i = 0; i < len; i++) {
+		u8 m = map->mask[map->first + i];
+
+		new = (buf[i] & ~m) | (map->pend[map->first + i] & m);
+		if (new == buf[i])
+			continue;
+		buf[i] = new;
+		lo = min(lo, i);
+		hi = i;
 	}
-	rcu_read_unlock();
-	return hw;
+	if (lo == len)
+		return 0;
+	*changed_first = lo;
+	return hi - lo + 1;
 }
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_merge_range);
 
-/* Open the save's VPT window; on failure, reads refuse and say why */
-static int vlpi_mig_save_window_open(struct kvm *kvm, struct vlpi_mig_vm *vm)
+/**
+ * vlpi_mig_map_add() - note an LPI in its redistributor's map
+ * @map: the map
+ * @intid: the LPI
+ * @pending: whether to save it pending
+ *
+ * Return: 0, or -ERANGE for an INTID no map holds.
+ */
+VISIBLE_IF_KUNIT int vlpi_mig_map_add(struct vlpi_mig_rdist_map *map,
+				      u32 intid, bool pending)
 {
-	int ret;
+	u32 byte;
+	u8 bit;
 
-	ret = vlpi_mig_vpt_open(kvm, vlpi_mig_host.vpt_mode,
-				&vm->save_unmapped);
-	if (ret) {
-		vm->save_window_failed = true;
-		return ret;
-	}
-	vm->save_window = true;
-	if (vm->save_unmapped)
-		atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
-			     &vm->stats.vpe_unmaps);
+	if (intid < VLPI_MIG_LPI_BASE || intid >= BIT(VLPI_MIG_VITS_IDBITS))
+		return -ERANGE;
+
+	byte = intid / BITS_PER_BYTE - VLPI_MIG_MAP_START;
+	bit = BIT(intid % BITS_PER_BYTE);
+	map->mask[byte] |= bit;
+	if (pending)
+		map->pend[byte] |= bit;
+	map->first = min(map->first, byte);
+	map->last = max(map->last, byte);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_map_add);
 
-int vlpi_mig_save_begin(struct kvm *kvm)
+/**
+ * vlpi_mig_map_init() - an empty map
+ * @map: the map, zeroed
+ */
+VISIBLE_IF_KUNIT void vlpi_mig_map_init(struct vlpi_mig_rdist_map *map)
 {
+	map->first = VLPI_MIG_MAP_BYTES;
+	map->last = 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_map_init);
+
+/**
+ * struct vlpi_mig_save - one pending-table save in progress
+ * @kvm: the VM
+ * @vm: its state
+ * @action: what it does with forwarded vLPIs
+ * @unreadable: forwarded vLPIs whose state could not be read
+ * @first_unreadable: the first of them, for the log
+ * @err: -EFAULT once an LPI's bit had no place in guest RAM
+ */
+struct vlpi_mig_save {
+	struct kvm *kvm;
 	struct vlpi_mig_vm *vm;
-	int window = 0;
+	enum vlpi_mig_action action;
+	unsigned int unreadable;
+	u32 first_unreadable;
+	int err;
+};
 
-	vlpi_mig_assert_save_locks(kvm, NULL);
-	if (!kvm->arch.vgic.its_vm.nr_vpes)
-		return 0;
-
-	vm = vlpi_mig_vm_get(kvm);
-	if (IS_ERR(vm)) {
-		pr_err("VM %d: no memory for the module's state: the vGIC saves its pending tables, as upstream\n",
-		       kvm->userspace_pid);
-		return 0;
-	}
-
-	/* The ITS save before this one kept forwarded ITEs: as it said */
-	if (vm->its_saved)
-		vm->save_action = vm->its_action;
-	else
-		vm->save_action = vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
-						       vlpi_mig_vm_policy(vm));
-	vm->its_saved = false;
-	vm->save_unreadable = 0;
-	vm->save_window = false;
-	vm->save_window_failed = false;
-	vm->save_unmapped = false;
-
-	/* What this save reads, unforward may keep until a vCPU runs */
-	if (vm->save_action == VLPI_MIG_READ)
-		vlpi_mig_vm_quiet(vm);
-	if (vlpi_mig_save_needs_window(vm->save_action,
-				       vlpi_mig_any_forwarded(kvm))) {
-		window = vlpi_mig_save_window_open(kvm, vm);
-		if (window)
-			pr_err_ratelimited("VM %d: cannot make the VPTs readable (%d): the vGIC saves its pending tables, as upstream\n",
-					   kvm->userspace_pid, window);
-	}
-	return vlpi_mig_save_take(vm->save_action, window);
-}
-
-/**
- * vlpi_mig_save_window_late() - open the window for a vLPI forwarded late
- * @kvm: the VM, with the save's locks held
- * @vm: its state
- *
- * The window is opened only if a vLPI is forwarded when the save begins,
- * and forwarding can be set up until it is: a vLPI found forwarded with
- * no window open was forwarded since, and its latch no longer holds its
- * state. Open the window now, which waits for that forwarding to finish
- * and makes its state readable. From the vGIC's walk, which may sleep.
- *
- * Return: true if the window is open.
+/*
+ * The state to save for a forwarded vLPI, with its irq_lock held. One
+ * whose state cannot be read is saved from its latch, as the vGIC saves
+ * it on GICv4.0, counted and logged: the save does not fail for it.
  */
-bool vlpi_mig_save_window_late(struct kvm *kvm, struct vlpi_mig_vm *vm)
+static bool vlpi_mig_vlpi_pending(struct vlpi_mig_save *s,
+				  struct vgic_irq *irq)
 {
-	int ret;
-
-	if (vm->save_window)
-		return true;
-	if (vm->save_action != VLPI_MIG_READ || vm->save_window_failed)
-		return false;
-	ret = vlpi_mig_save_window_open(kvm, vm);
-	if (ret)
-		pr_err_ratelimited("VM %d: a vLPI was forwarded during the save, and the VPTs cannot be made readable (%d)\n",
-				   kvm->userspace_pid, ret);
-	return !ret;
-}
-
-/**
- * vlpi_mig_save_window_close() - close the save's VPT window, if open
- * @kvm: the VM, with the save's locks held
- * @vm: its state
- *
- * As soon as every vLPI is read: on GICv4.1 that maps the vPEs back and
- * lets forwarding be set up again.
- */
-void vlpi_mig_save_window_close(struct kvm *kvm, struct vlpi_mig_vm *vm)
-{
-	if (!vm->save_window)
-		return;
-	vlpi_mig_vpt_close(kvm, vm->save_unmapped);
-	if (vm->save_unmapped)
-		atomic64_add(kvm->arch.vgic.its_vm.nr_vpes,
-			     &vm->stats.vpe_maps);
-	vm->save_window = false;
-}
-
-void vlpi_mig_save_end(struct kvm *kvm)
-{
-	/* save_begin() created it, and it lives as long as the VM */
-	struct vlpi_mig_vm *vm = vlpi_mig_vm_find(kvm);
-	u32 hold = READ_ONCE(vlpi_mig_save_hold_ms);
-
-	vlpi_mig_assert_save_locks(kvm, NULL);
-	if (WARN_ON_ONCE(!vm))
-		return;
-	vlpi_mig_save_window_close(kvm, vm);
-	if (hold)
-		msleep(hold);
-	if (vm->save_unreadable)
-		pr_warn_ratelimited("VM %d: %u forwarded vLPI(s) unreadable (LPI %u first), saved from their latch: a pending one is lost (VPT access: %s)\n",
-				    kvm->userspace_pid, vm->save_unreadable,
-				    vm->save_first_unreadable,
-				    vlpi_mig_vpt_mode_name(vlpi_mig_host.vpt_mode));
-}
-
-/* As the vGIC does: a table write with no vCPU running, for the dirty log */
-static int vlpi_mig_write_guest(struct kvm *kvm, gpa_t gpa, u8 val)
-{
-	struct vgic_dist *dist = &kvm->arch.vgic;
-	int ret;
-
-	dist->table_write_in_progress = true;
-	ret = kvm_write_guest_lock(kvm, gpa, &val, 1);
-	dist->table_write_in_progress = false;
-
-	return ret;
-}
-
-/**
- * vlpi_mig_vlpi_pending() - the state a save gives a forwarded vLPI
- * @kvm: the VM, with the save's locks held
- * @vm: its state
- * @irq: the LPI, forwarded when the save looked at it
- *
- * Read under its irq_lock, which a route change or VFIO unforwarding it
- * takes too: if it was unforwarded since the save looked, its state is in
- * the software latch, as the vGIC would save it. A vLPI whose state cannot
- * be read (no window open, or the reader refuses) is saved from its latch,
- * counted and logged: the save itself never fails for it, as QEMU aborts
- * on any error but EFAULT. Does not sleep.
- *
- * Return: whether to save it pending.
- */
-bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
-			   struct vgic_irq *irq)
-{
-	unsigned long flags;
 	bool pending = false;
-	struct kvm_vcpu *vcpu;
-	int host_irq;
 	int ret = 0;
 
-	raw_spin_lock_irqsave(&irq->irq_lock, flags);
-	host_irq = irq->hw ? irq->host_irq : -1;
-	vcpu = irq->target_vcpu;
-	if (irq->hw && vm->save_action == VLPI_MIG_READ) {
-		ret = irq_get_irqchip_state(host_irq, IRQCHIP_STATE_PENDING,
-					    &pending);
+	switch (s->action) {
+	case VLPI_MIG_READ:
+		ret = vlpi_mig_vpt_read(irq->host_irq, &pending);
 		if (!ret)
-			vlpi_mig_vm_hold(vm, irq->intid, pending, true);
-	} else if (irq->hw && vm->save_action == VLPI_MIG_ALL_PENDING) {
+			vlpi_mig_vm_hold(s->vm, irq->intid, pending, true);
+		break;
+	case VLPI_MIG_ALL_PENDING:
 		pending = true;
-	} else if (irq->hw) {
+		break;
+	default:
 		ret = -EACCES;
+		break;
 	}
 	/* A latch set before forwarding was set up is pending too */
 	pending |= irq->pending_latch;
-	raw_spin_unlock_irqrestore(&irq->irq_lock, flags);
 
-	trace_vlpi_mig_save(kvm, vm, vcpu, irq->intid, host_irq, pending, ret);
+	trace_vlpi_mig_save(s->kvm, s->vm, irq->target_vcpu, irq->intid,
+			    irq->host_irq, pending, ret);
 	if (ret) {
-		atomic64_inc(&vm->stats.unreadable);
-		if (!vm->save_unreadable++)
-			vm->save_first_unreadable = irq->intid;
+		atomic64_inc(&s->vm->stats.unreadable);
+		if (!s->unreadable++)
+			s->first_unreadable = irq->intid;
 		if (ret != -EACCES)
 			pr_err_ratelimited("VM %d: vLPI %u (host IRQ %d): reading its pending state failed: %d\n",
-					   kvm->userspace_pid, irq->intid,
-					   host_irq, ret);
+					   s->kvm->userspace_pid, irq->intid,
+					   irq->host_irq, ret);
 	}
 	return pending;
 }
 
-int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
+/*
+ * Where a redistributor's pending table is, decided once per save: 0 if
+ * it is all guest RAM, VLPI_MIG_TABLE_PARTIAL if only some of its pages
+ * are (map->pages says which), -ENOENT if there is none (LPIs off, or no
+ * address given), -EFAULT if none of it is guest RAM. A byte of each page
+ * of the table's LPI bytes is read to find out.
+ */
+static int vlpi_mig_table_prep(struct kvm_vcpu *vcpu,
+			       struct vlpi_mig_rdist_map *map)
 {
-	struct kvm_vcpu *vcpu = irq->target_vcpu;
-	struct vlpi_mig_vm *vm;
+	u32 off, end = VLPI_MIG_MAP_START + VLPI_MIG_MAP_BYTES;
+	unsigned int page, pages = 0;
+	int ret;
+	u8 b;
+
+	map->pages = 0;
+	for (off = VLPI_MIG_MAP_START; off < end;
+	     off = round_down(off, PAGE_SIZE) + PAGE_SIZE) {
+		page = off >> PAGE_SHIFT;
+		ret = vgic_mig_pend_table(vcpu, off * BITS_PER_BYTE, &b, 1,
+					  false);
+		if (ret == -ENOENT)
+			return ret;
+		if (!ret)
+			map->pages |= BIT(page);
+		pages++;
+	}
+	if (!map->pages)
+		return -EFAULT;
+	return hweight32(map->pages) == pages ? 0 : VLPI_MIG_TABLE_PARTIAL;
+}
+
+/*
+ * Whether an LPI's bit has a place in its redistributor's table: 0, or
+ * why not. A forwarded vLPI with none is counted, traced and logged.
+ */
+static int vlpi_mig_lpi_placed(struct vlpi_mig_save *s, struct kvm_vcpu *vcpu,
+			       const struct vlpi_mig_rdist_map *map, u32 intid,
+			       int host_irq, bool pending)
+{
+	int ret = map->table;
+
+	if (intid >= BIT(VLPI_MIG_VITS_IDBITS))
+		ret = -ERANGE;
+	else if (ret == VLPI_MIG_TABLE_PARTIAL)
+		ret = map->pages & BIT((intid / BITS_PER_BYTE) >> PAGE_SHIFT) ?
+		      0 : -EFAULT;
+	if (!ret)
+		return 0;
+
+	if (ret == -EFAULT)
+		s->err = -EFAULT;
+	if (host_irq < 0 && ret != -ERANGE)
+		return ret;
+	atomic64_inc(&s->vm->stats.skipped);
+	trace_vlpi_mig_skip(s->kvm, s->vm, vcpu, intid, host_irq, pending, ret);
+	if (ret == -ENOENT)
+		pr_info_ratelimited("VM %d: vLPI %u%s not saved: its redistributor has no pending table (LPIs off)\n",
+				    s->kvm->userspace_pid, intid,
+				    pending ? " (pending)" : "");
+	else if (ret == -ERANGE)
+		pr_err_ratelimited("VM %d: LPI %u not saved: past the vITS's %u INTID bits, so past its pending table\n",
+				   s->kvm->userspace_pid, intid,
+				   VLPI_MIG_VITS_IDBITS);
+	else
+		pr_err_ratelimited("VM %d: vLPI %u not saved: its byte of vCPU %d's pending table (GICR_PENDBASER %#llx) is not guest RAM\n",
+				   s->kvm->userspace_pid, intid, vcpu->vcpu_id,
+				   vcpu->arch.vgic_cpu.pendbaser);
+	return ret;
+}
+
+/* Every LPI into the maps, in one walk under RCU */
+static void vlpi_mig_gather(struct vlpi_mig_save *s,
+			    struct vlpi_mig_rdist_map *maps)
+{
+	XA_STATE(xas, &s->kvm->arch.vgic.lpi_xa, 0);
+	struct vlpi_mig_rdist_map *map;
+	struct kvm_vcpu *vcpu;
+	unsigned long flags;
+	struct vgic_irq *irq;
+	int host_irq;
 	bool pending;
-	u8 bit, val, new;
-	gpa_t gpa;
+
+	rcu_read_lock();
+	xas_for_each(&xas, irq, ULONG_MAX) {
+		if (xas_retry(&xas, irq) || !vgic_mig_lpi_live(irq))
+			continue;
+
+		raw_spin_lock_irqsave(&irq->irq_lock, flags);
+		vcpu = irq->target_vcpu;
+		host_irq = irq->hw ? irq->host_irq : -1;
+		pending = irq->hw ? vlpi_mig_vlpi_pending(s, irq) :
+				    irq->pending_latch;
+		raw_spin_unlock_irqrestore(&irq->irq_lock, flags);
+		if (!vcpu)
+			continue;
+
+		map = &maps[vcpu->vcpu_idx];
+		if (vlpi_mig_lpi_placed(s, vcpu, map, irq->intid, host_irq,
+					pending))
+			continue;
+		vlpi_mig_map_add(map, irq->intid, pending);
+		if (host_irq >= 0) {
+			map->forwarded++;
+			map->forwarded_pending += pending;
+		}
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * The map's range of a redistributor's table, read, merged and written
+ * back: in one range, or byte by byte where only some of the table is
+ * guest RAM
+ */
+static int vlpi_mig_merge_table(struct kvm_vcpu *vcpu,
+				const struct vlpi_mig_rdist_map *map, u8 *buf)
+{
+	u32 intid = VLPI_MIG_LPI_BASE + map->first * BITS_PER_BYTE;
+	size_t i, len = map->last - map->first + 1, first = 0, n;
 	int ret;
 
-	vlpi_mig_assert_save_locks(kvm, vcpu);
-	/* save_begin() created it, and it lives as long as the VM */
-	vm = vlpi_mig_vm_find(kvm);
-	if (WARN_ON_ONCE(!vm))
-		return 0;
-
-	if (READ_ONCE(irq->hw))
-		vlpi_mig_save_window_late(kvm, vm);
-	pending = vlpi_mig_vlpi_pending(kvm, vm, irq);
-
-	/*
-	 * With its LPIs off, a redistributor has no pending table, whatever
-	 * GICR_PENDBASER still says: the guest may use that memory for
-	 * anything. Decide it as the vGIC does.
-	 */
-	ret = -ENOENT;
-	if (vcpu && vlpi_mig_seam.vgic_lpis_enabled(vcpu))
-		ret = vlpi_mig_pendtable_locate(vcpu->arch.vgic_cpu.pendbaser,
-						irq->intid, VLPI_MIG_VITS_IDBITS,
-						&gpa, &bit);
-	if (ret)
-		trace_vlpi_mig_skip(kvm, vm, vcpu, irq->intid,
-				    READ_ONCE(irq->host_irq), pending, ret);
-	if (ret == -ENOENT) {
-		/* No pending table to write to: never guess one */
-		atomic64_inc(&vm->stats.skipped);
-		pr_info_ratelimited("VM %d: vLPI %u%s not saved: its redistributor has no pending table (LPIs off)\n",
-				    kvm->userspace_pid, irq->intid,
-				    pending ? " (pending)" : "");
-		return 0;
-	}
-	if (ret) {
-		/* Not the vGIC's to report: skip it, as a missing table */
-		atomic64_inc(&vm->stats.skipped);
-		pr_err_ratelimited("VM %d: vLPI %u not saved: no place in the pending table: %d\n",
-				   kvm->userspace_pid, irq->intid, ret);
-		return 0;
+	if (map->table != VLPI_MIG_TABLE_PARTIAL) {
+		ret = vgic_mig_pend_table(vcpu, intid, buf, len, false);
+		if (ret)
+			return ret;
+		n = vlpi_mig_merge_range(buf, map, len, &first);
+		return n ? vgic_mig_pend_table(vcpu,
+					       intid + first * BITS_PER_BYTE,
+					       buf + first, n, true) : 0;
 	}
 
-	/* Skipped and counted; the save reports -EFAULT once done, as upstream */
-	ret = kvm_read_guest_lock(kvm, gpa, &val, 1);
-	if (ret) {
-		trace_vlpi_mig_skip(kvm, vm, vcpu, irq->intid,
-				    READ_ONCE(irq->host_irq), pending, -EFAULT);
-		atomic64_inc(&vm->stats.skipped);
-		pr_err_ratelimited("VM %d: vLPI %u not saved: its pending table byte at %pa is not guest RAM\n",
-				   kvm->userspace_pid, irq->intid, &gpa);
-		return -EFAULT;
+	/* Only the bytes of LPIs vlpi_mig_lpi_placed() found in RAM */
+	for (i = 0; i < len; i++) {
+		u8 m = map->mask[map->first + i], val, new;
+		u32 at = intid + i * BITS_PER_BYTE;
+
+		if (!m)
+			continue;
+		ret = vgic_mig_pend_table(vcpu, at, &val, 1, false);
+		if (ret)
+			return ret;
+		new = (val & ~m) | (map->pend[map->first + i] & m);
+		if (new != val)
+			ret = vgic_mig_pend_table(vcpu, at, &new, 1, true);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* One redistributor's table: read once, merged, written back once */
+static int vlpi_mig_save_table(struct vlpi_mig_save *s, struct kvm_vcpu *vcpu,
+			       const struct vlpi_mig_rdist_map *map, u8 *buf)
+{
+	int ret;
+
+	if (map->last < map->first)
+		return 0;
+
+	ret = vlpi_mig_merge_table(vcpu, map, buf);
+	if (!ret) {
+		atomic64_add(map->forwarded_pending, &s->vm->stats.saved_pending);
+		return 0;
 	}
 
-	if (pending)
-		atomic64_inc(&vm->stats.saved_pending);
-	new = vlpi_mig_pend_byte(val, bit, pending);
-	if (new == val)
-		return 0;
-	return vlpi_mig_write_guest(kvm, gpa, new);
+	/* Found guest RAM at the start of the save: the VMM unmapped it */
+	trace_vlpi_mig_skip(s->kvm, s->vm, vcpu,
+			    VLPI_MIG_LPI_BASE + map->first * BITS_PER_BYTE, -1,
+			    -1, -EFAULT);
+	atomic64_add(map->forwarded, &s->vm->stats.skipped);
+	pr_err_ratelimited("VM %d: vCPU %d's pending table (GICR_PENDBASER %#llx) not saved: %d\n",
+			   s->kvm->userspace_pid, vcpu->vcpu_id,
+			   vcpu->arch.vgic_cpu.pendbaser, ret);
+	return -EFAULT;
+}
+
+int vlpi_mig_save_pending_tables(struct kvm *kvm)
+{
+	struct vlpi_mig_save s = { .kvm = kvm };
+	struct vlpi_mig_rdist_map *maps = NULL;
+	struct kvm_vcpu *vcpu;
+	u8 *buf = NULL;
+	unsigned long i;
+	int ret = 0;
+	u32 hold;
+
+	vlpi_mig_assert_save_locks(kvm, NULL);
+	if (!kvm->arch.vgic.its_vm.nr_vpes)
+		return -ENOIOCTLCMD;
+
+	s.vm = vlpi_mig_vm_find_or_create(kvm);
+	if (IS_ERR(s.vm)) {
+		pr_err("VM %d: no memory for the module's state: the vGIC saves its pending tables, as upstream\n",
+		       kvm->userspace_pid);
+		return -ENOIOCTLCMD;
+	}
+
+	/* The ITS save before this one kept forwarded ITEs: as it said */
+	if (s.vm->its_saved)
+		s.action = s.vm->its_action;
+	else
+		s.action = vlpi_mig_save_action(vlpi_mig_vpt(),
+						vlpi_mig_vm_policy(s.vm));
+	s.vm->its_saved = false;
+	if (s.action == VLPI_MIG_UPSTREAM)
+		return -ENOIOCTLCMD;
+
+	if (!should_fail(&vlpi_mig_fail_save_alloc, 1)) {
+		maps = kvcalloc(atomic_read(&kvm->online_vcpus), sizeof(*maps),
+				GFP_KERNEL_ACCOUNT);
+		buf = kvmalloc(VLPI_MIG_MAP_BYTES, GFP_KERNEL_ACCOUNT);
+	}
+	if (!maps || !buf) {
+		pr_err_ratelimited("VM %d: no memory for the save: the vGIC saves its pending tables, as upstream\n",
+				   kvm->userspace_pid);
+		ret = -ENOIOCTLCMD;
+		goto out;
+	}
+
+	/* What this save reads, unforward may keep until a vCPU runs */
+	if (s.action == VLPI_MIG_READ)
+		vlpi_mig_vm_quiet(s.vm);
+	kvm_for_each_vcpu(i, vcpu, kvm) {
+		vlpi_mig_map_init(&maps[i]);
+		maps[i].table = vlpi_mig_table_prep(vcpu, &maps[i]);
+	}
+	vlpi_mig_gather(&s, maps);
+	/* Every vLPI read: forwarding need not wait for the writes */
+	vgic_mig_map_vpes(kvm);
+
+	hold = READ_ONCE(vlpi_mig_save_hold_ms);
+	if (hold)
+		msleep(hold);
+
+	/* One table outside guest RAM stops no other's */
+	ret = s.err;
+	kvm_for_each_vcpu(i, vcpu, kvm)
+		ret = vlpi_mig_save_table(&s, vcpu, &maps[i], buf) ?: ret;
+	atomic64_inc(&s.vm->stats.full_saves);
+
+	if (s.unreadable)
+		pr_warn_ratelimited("VM %d: %u forwarded vLPI(s) unreadable (LPI %u first), saved from their latch: a pending one is lost (VPT access: %s)\n",
+				    kvm->userspace_pid, s.unreadable,
+				    s.first_unreadable,
+				    vlpi_mig_vpt_mode_name(vlpi_mig_vpt()));
+out:
+	kvfree(buf);
+	kvfree(maps);
+	return ret;
 }
 
 int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
@@ -455,12 +540,11 @@ int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 	struct vlpi_mig_vm *vm;
 
 	vlpi_mig_assert_save_locks(kvm, vcpu);
-	vm = vlpi_mig_vm_get(kvm);
-
+	vm = vlpi_mig_vm_find_or_create(kvm);
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
 
-	action = vlpi_mig_save_action(vlpi_mig_host.vpt_mode,
+	action = vlpi_mig_save_action(vlpi_mig_vpt(),
 				      vlpi_mig_vm_policy(vm));
 	switch (action) {
 	case VLPI_MIG_READ:
@@ -475,9 +559,9 @@ int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq)
 		atomic64_inc(&vm->stats.refused);
 		pr_warn_ratelimited("VM %d: ITS save refused: LPI %u is forwarded, and its pending state cannot be read here (VPT access: %s, policy strict); the migration would lose it\n",
 				    kvm->userspace_pid, irq->intid,
-				    vlpi_mig_vpt_mode_name(vlpi_mig_host.vpt_mode));
+				    vlpi_mig_vpt_mode_name(vlpi_mig_vpt()));
 		return -EACCES;
 	default:
-		return -EACCES;		/* upstream's answer */
+		return -ENOIOCTLCMD;	/* upstream's answer */
 	}
 }

@@ -10,7 +10,24 @@
 #include <linux/rcupdate.h>
 #include <linux/types.h>
 
-#include "seam.h"
+/*
+ * The kernel must carry the enabling series (patches/), at the version
+ * this module is written for: see Documentation/vlpi-mig/admin-guide.rst,
+ * "Installing". scripts/seam-check.sh makes the same check for DKMS.
+ * (sparse knows no __has_include, even where it need not be evaluated.)
+ */
+#define VLPI_MIG_VGIC_VERSION	3
+
+#ifndef __CHECKER__
+#if !__has_include("kvm/arm_vgic_mig.h")
+#error "the kernel lacks the vlpi-mig enabling series (no kvm/arm_vgic_mig.h)"
+#endif
+#endif
+#include <kvm/arm_vgic_mig.h>
+#if VGIC_MIG_VERSION != VLPI_MIG_VGIC_VERSION
+#error "the kernel's vlpi-mig enabling series is of another version"
+#endif
+
 #include "../irqchip/vpt.h"
 
 /* The first LPI; INTIDs below it have no bit of their own to migrate */
@@ -25,23 +42,30 @@ struct seq_file;
 struct vgic_irq;
 
 /**
- * struct vlpi_mig_host - what this host can do, fixed at module load
- * @info: how the host vGIC uses GICv4
- * @vpt_mode: how VPTs may be read
- * @caps: the KVM_VLPI_MIG_CAP_* bits reported to VMMs
+ * struct vlpi_mig_host - what this host can do
+ * @info: how the host vGIC uses GICv4, filled in by vgic_mig_register()
+ *	before any hook can run
+ * @caps: vlpi_mig_host_caps(), for debugfs
  */
 struct vlpi_mig_host {
-	struct vgic_mig_host_info info;
-	enum vlpi_mig_vpt_mode vpt_mode;
+	struct vgic_mig_host info;
 	u64 caps;
 };
 
 extern struct vlpi_mig_host vlpi_mig_host;
 
+/* Whether VPTs can be read on this host */
+static inline enum vlpi_mig_vpt_mode vlpi_mig_vpt(void)
+{
+	return vlpi_mig_vpt_mode(vlpi_mig_host.info.has_gicv4,
+				 vlpi_mig_host.info.has_gicv4_1);
+}
+
 /**
  * enum vlpi_mig_action - what the module does with forwarded vLPIs
  * @VLPI_MIG_UPSTREAM: nothing: the vGIC behaves as upstream
- * @VLPI_MIG_READ: read each vLPI's state from its coherent VPT
+ * @VLPI_MIG_READ: read each vLPI's state from its VPT, which the vGIC
+ *	made coherent (GICv4.1)
  * @VLPI_MIG_ALL_PENDING: save every forwarded vLPI as pending, unread
  * @VLPI_MIG_REFUSE: the state is unreadable: KVM_DEV_ARM_ITS_SAVE_TABLES
  *	fails, the pending-table save saves it as upstream and counts it
@@ -67,10 +91,8 @@ enum vlpi_mig_action {
  *	loaded
  * @unreadable: vLPIs whose state the save could not read, saved as
  *	upstream saves them
- * @vpe_unmaps: vPEs the module unmapped to read VPTs
- * @vpe_maps: vPEs the module mapped back after reading VPTs
- * @full_saves: pending-table saves the module made in one pass, software
- *	LPIs included (save_all.c)
+ * @full_saves: pending-table saves the module made, software LPIs
+ *	included
  *
  * How many vLPIs are forwarded is not counted: vlpi_mig_vm_forwarded()
  * derives it from the vGIC.
@@ -84,8 +106,6 @@ struct vlpi_mig_stats {
 	atomic64_t unforward_running;
 	atomic64_t restore_busy;
 	atomic64_t unreadable;
-	atomic64_t vpe_unmaps;
-	atomic64_t vpe_maps;
 	atomic64_t full_saves;
 };
 
@@ -109,12 +129,6 @@ struct vlpi_mig_stats {
  * @source_caps: the source's KVM_VLPI_MIG_CAP_* bits this host accepted,
  *	with VLPI_MIG_SOURCE_CAPS_SET; 0 if the VMM wrote none
  * @pinned: the VMM made a setting, so the VM holds a module reference
- * @save_action: what the save in progress does, fixed at its start
- * @save_window: whether the save in progress opened the VPT window
- * @save_window_failed: it tried, and could not
- * @save_unmapped: whether that window unmapped the vPEs
- * @save_unreadable: forwarded vLPIs the save in progress could not read
- * @save_first_unreadable: the first of them, for the log
  * @its_action: how the last ITS save that kept forwarded ITEs said their
  *	state is saved, which the next pending-table save follows
  * @its_saved: @its_action is set: an ITS save kept a forwarded ITE since
@@ -134,12 +148,6 @@ struct vlpi_mig_vm {
 	u64 policy;
 	u64 source_caps;
 	bool pinned;
-	enum vlpi_mig_action save_action;
-	bool save_window;
-	bool save_window_failed;
-	bool save_unmapped;
-	unsigned int save_unreadable;
-	u32 save_first_unreadable;
 	enum vlpi_mig_action its_action;
 	bool its_saved;
 	struct vlpi_mig_stats stats;
@@ -155,7 +163,7 @@ void vlpi_mig_vm_hold(struct vlpi_mig_vm *vm, u32 intid, bool pending,
 		      bool saving);
 bool vlpi_mig_vm_take_held(struct vlpi_mig_vm *vm, u32 intid, bool *pending);
 struct vlpi_mig_vm *vlpi_mig_vm_find(struct kvm *kvm);
-struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm);
+struct vlpi_mig_vm *vlpi_mig_vm_find_or_create(struct kvm *kvm);
 int vlpi_mig_vm_pin(struct vlpi_mig_vm *vm);
 u64 vlpi_mig_vm_policy(const struct vlpi_mig_vm *vm);
 u64 vlpi_mig_vm_forwarded(struct kvm *kvm);
@@ -166,32 +174,20 @@ unsigned int vlpi_mig_vm_count(void);
 void vlpi_mig_vm_show(struct seq_file *m);
 
 /* attr.c */
-u64 vlpi_mig_caps(const struct vgic_mig_host_info *info,
+u64 vlpi_mig_caps(const struct vgic_mig_host *info,
 		  enum vlpi_mig_vpt_mode mode);
 int vlpi_mig_caps_check(u64 source, u64 host);
-int vlpi_mig_set_attr(struct kvm_device *dev, struct kvm_device_attr *attr);
-int vlpi_mig_get_attr(struct kvm_device *dev, struct kvm_device_attr *attr);
-int vlpi_mig_has_attr(struct kvm_device *dev, struct kvm_device_attr *attr);
+
+/* The KVM_VLPI_MIG_CAP_* bits this host reports to VMMs */
+static inline u64 vlpi_mig_host_caps(void)
+{
+	return vlpi_mig_caps(&vlpi_mig_host.info, vlpi_mig_vpt());
+}
+
+int vlpi_mig_attr(struct kvm_device *dev, struct kvm_device_attr *attr,
+		  unsigned int ioctl);
 
 /* save.c */
-bool vlpi_mig_state_readable(enum vlpi_mig_vpt_mode mode);
-enum vlpi_mig_action vlpi_mig_save_action(enum vlpi_mig_vpt_mode mode,
-					  u64 policy);
-u8 vlpi_mig_pend_byte(u8 val, u8 bit, bool pending);
-bool vlpi_mig_save_needs_window(enum vlpi_mig_action action, bool forwarded);
-int vlpi_mig_save_take(enum vlpi_mig_action action, int window);
-void vlpi_mig_save_debugfs_init(struct dentry *parent);
-void vlpi_mig_assert_save_locks(struct kvm *kvm, struct kvm_vcpu *vcpu);
-int vlpi_mig_save_begin(struct kvm *kvm);
-bool vlpi_mig_save_window_late(struct kvm *kvm, struct vlpi_mig_vm *vm);
-void vlpi_mig_save_window_close(struct kvm *kvm, struct vlpi_mig_vm *vm);
-bool vlpi_mig_vlpi_pending(struct kvm *kvm, struct vlpi_mig_vm *vm,
-			   struct vgic_irq *irq);
-int vlpi_mig_save_vlpi(struct kvm *kvm, struct vgic_irq *irq);
-void vlpi_mig_save_end(struct kvm *kvm);
-int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq);
-
-/* save_all.c */
 
 /* Bytes of a pending table that hold LPIs, for the vITS's INTID range */
 #define VLPI_MIG_MAP_BYTES \
@@ -204,7 +200,13 @@ int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq);
  * @pend: the same bit, set if the LPI is saved pending
  * @first: the first byte of @mask in use
  * @last: the last byte of @mask in use; below @first if none is
- * @forwarded: forwarded vLPIs among them, counted if their table fails
+ * @forwarded: forwarded vLPIs among them, counted skipped if their table
+ *	is
+ * @forwarded_pending: those saved pending, counted once their table is
+ *	written
+ * @table: where its pending table is, for this save: 0 (all guest RAM),
+ *	VLPI_MIG_TABLE_PARTIAL, -ENOENT (none) or -EFAULT (not guest RAM)
+ * @pages: which of the table's pages are guest RAM, by their number in it
  */
 struct vlpi_mig_rdist_map {
 	u8 mask[VLPI_MIG_MAP_BYTES];
@@ -212,9 +214,21 @@ struct vlpi_mig_rdist_map {
 	u32 first;
 	u32 last;
 	u32 forwarded;
+	u32 forwarded_pending;
+	int table;
+	u32 pages;
 };
 
-int vlpi_mig_save_lpis(struct kvm *kvm);
+/* Only some of a redistributor's pending table is guest RAM */
+#define VLPI_MIG_TABLE_PARTIAL	1
+
+bool vlpi_mig_state_readable(enum vlpi_mig_vpt_mode mode);
+enum vlpi_mig_action vlpi_mig_save_action(enum vlpi_mig_vpt_mode mode,
+					  u64 policy);
+void vlpi_mig_save_debugfs_init(struct dentry *parent);
+void vlpi_mig_assert_save_locks(struct kvm *kvm, struct kvm_vcpu *vcpu);
+int vlpi_mig_save_pending_tables(struct kvm *kvm);
+int vlpi_mig_its_save_vlpi(struct kvm *kvm, struct vgic_irq *irq);
 #if IS_ENABLED(CONFIG_KUNIT)
 void vlpi_mig_map_init(struct vlpi_mig_rdist_map *map);
 int vlpi_mig_map_add(struct vlpi_mig_rdist_map *map, u32 intid, bool pending);
@@ -224,11 +238,6 @@ size_t vlpi_mig_merge_range(u8 *buf, const struct vlpi_mig_rdist_map *map,
 
 /* restore.c */
 int vlpi_mig_forward(struct kvm *kvm, struct vgic_irq *irq);
-bool vlpi_mig_unforward(struct kvm *kvm, struct vgic_irq *irq);
-
-/* pendtable.c */
-size_t vlpi_mig_pendtable_size(unsigned int idbits);
-int vlpi_mig_pendtable_locate(u64 pendbaser, u32 intid, unsigned int idbits,
-			      gpa_t *gpa, u8 *bit);
+int vlpi_mig_unforward(struct kvm *kvm, struct vgic_irq *irq);
 
 #endif /* __VLPI_MIG_H */

@@ -2,11 +2,16 @@
 /*
  * vlpi-mig: per-VM state.
  *
- * The state of a VM is created when its vGIC is created (the vm_create
- * hook) or, for a VM that predates the module, the first time a hook that
- * may sleep needs it; it is freed by the vm_destroy hook, or at module
- * exit for VMs that outlive the module. Nothing in struct kvm points back
- * at it, so a VM can never be left holding freed module state.
+ * The state of a VM is created when its vGIC is (the vm_create hook), so
+ * that what its forwarding does is kept even if its VMM never talks to
+ * the module, or, for a VM that predates the module, the first time a
+ * hook that may sleep needs it (a VMM's setting, a save). It is freed by
+ * the vm_destroy hook, or at module exit for VMs that outlive the module. It is kept here, indexed
+ * by the VM's struct kvm, rather than behind a pointer in the VM's
+ * vgic_dist: module exit must free the state of every VM still running
+ * without touching a struct kvm that a concurrent destruction may be
+ * freeing, and a later load must never find a pointer to what an earlier
+ * one freed. Nothing in struct kvm points back at it.
  *
  * The hooks that must not sleep (forward, unforward) only look the state
  * up, locklessly: a VM without state is served with the default policy,
@@ -30,15 +35,9 @@
  * a VM's directory is removed before its state is freed, and before KVM
  * frees its vCPUs (vm_destroy comes first in kvm_vgic_destroy()).
  *
- * Locking:
- * vlpi_mig_vms_lock (mutex) serialises creation, destruction and the
- *   debugfs walk of every VM's counters (which reads the VMs' LPIs, so
- *   must not race with a VM going away); it is taken inside any vGIC lock
- *   held by the caller of a hook, and nests the xarray's own lock and
- *   debugfs's (creating and removing a VM's directory).
- *   vlpi_mig_vms.xa_lock (spinlock)
- * Lookups (xa_load()) take no lock: RCU. A VM's vlpis file reads its LPIs
- * under RCU, each under its irq_lock.
+ * Locking: vlpi_mig_vms_lock serialises creation, destruction and the
+ * debugfs walk of every VM's counters; lookups take no lock (RCU). Where
+ * it nests: vgic/main.c.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -209,7 +208,7 @@ static int vlpis_show(struct seq_file *m, void *v)
 
 	rcu_read_lock();
 	xa_for_each(&kvm->arch.vgic.lpi_xa, idx, irq) {
-		if (!kref_read(&irq->refcount))
+		if (!vgic_mig_lpi_live(irq))
 			continue;
 		raw_spin_lock_irqsave(&irq->irq_lock, flags);
 		hw = irq->hw;
@@ -327,14 +326,14 @@ u64 vlpi_mig_vm_policy(const struct vlpi_mig_vm *vm)
 }
 
 /**
- * vlpi_mig_vm_get() - find the state of a VM, creating it if needed
+ * vlpi_mig_vm_find_or_create() - the state of a VM, created if needed
  * @kvm: the VM
  *
  * May sleep.
  *
  * Return: the state, or ERR_PTR(-ENOMEM).
  */
-struct vlpi_mig_vm *vlpi_mig_vm_get(struct kvm *kvm)
+struct vlpi_mig_vm *vlpi_mig_vm_find_or_create(struct kvm *kvm)
 {
 	struct vlpi_mig_vm *vm;
 	int ret;
@@ -422,7 +421,7 @@ void vlpi_mig_vm_create(struct kvm *kvm)
 {
 	lockdep_assert_held(&kvm->arch.config_lock);
 
-	vlpi_mig_vm_get(kvm);
+	vlpi_mig_vm_find_or_create(kvm);
 }
 
 /**
@@ -486,13 +485,16 @@ void vlpi_mig_vm_free_all(void)
  */
 u64 vlpi_mig_vm_forwarded(struct kvm *kvm)
 {
+	unsigned long idx, flags;
 	struct vgic_irq *irq;
-	unsigned long idx;
 	u64 n = 0;
 
 	rcu_read_lock();
-	xa_for_each(&kvm->arch.vgic.lpi_xa, idx, irq)
-		n += READ_ONCE(irq->hw);
+	xa_for_each(&kvm->arch.vgic.lpi_xa, idx, irq) {
+		raw_spin_lock_irqsave(&irq->irq_lock, flags);
+		n += irq->hw;
+		raw_spin_unlock_irqrestore(&irq->irq_lock, flags);
+	}
 	rcu_read_unlock();
 
 	return n;
@@ -531,7 +533,7 @@ void vlpi_mig_vm_show(struct seq_file *m)
 	mutex_lock(&vlpi_mig_vms_lock);
 	xa_for_each(&vlpi_mig_vms, idx, vm) {
 		st = &vm->stats;
-		seq_printf(m, "pid %d policy %llu source_caps %#llx forwarded %llu saved_pending %lld skipped %lld refused %lld restored %lld kept %lld unforward_running %lld restore_busy %lld unreadable %lld vpe_unmaps %lld vpe_maps %lld full_saves %lld\n",
+		seq_printf(m, "pid %d policy %llu source_caps %#llx forwarded %llu saved_pending %lld skipped %lld refused %lld restored %lld kept %lld unforward_running %lld restore_busy %lld unreadable %lld full_saves %lld\n",
 			   vm->pid, READ_ONCE(vm->policy),
 			   READ_ONCE(vm->source_caps) & ~VLPI_MIG_SOURCE_CAPS_SET,
 			   vlpi_mig_vm_forwarded(vm->kvm),
@@ -543,8 +545,6 @@ void vlpi_mig_vm_show(struct seq_file *m)
 			   atomic64_read(&st->unforward_running),
 			   atomic64_read(&st->restore_busy),
 			   atomic64_read(&st->unreadable),
-			   atomic64_read(&st->vpe_unmaps),
-			   atomic64_read(&st->vpe_maps),
 			   atomic64_read(&st->full_saves));
 	}
 	mutex_unlock(&vlpi_mig_vms_lock);

@@ -5,7 +5,7 @@
  * values, and writes after the VM has run where those are forbidden.
  *
  * Run with the module loaded; CAPS validation refuses a missing guarantee
- * only on a host that lacks one (vpt_coherent=0), and says so elsewhere.
+ * only on a host that lacks one (GICv4.0), and says so elsewhere.
  *
  * What a VMM sets is never forgotten behind its back: accepted CAPS read
  * back through SOURCE_CAPS, and a VM holding a setting pins the module,
@@ -178,15 +178,14 @@ static void test_no_state(void)
 {
 	uint64_t caps = 0, p = ~0ull, src = 0, vms0, vms1, vms2;
 	struct kvm_vlpi_mig_stats st;
-	bool coherent = false, ok;
+	bool ok;
 	struct vlpi_vm *v;
 	int ret;
 
-	read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent", &coherent);
 	ret = vlpi_mig_unload();
 	TEST_ASSERT(!ret, "rmmod vlpi_mig: %s", strerror(ret));
 	v = vlpi_vm_create(1, guest_code);
-	vlpi_mig_load(coherent);
+	vlpi_mig_load();
 
 	vms0 = module_vms();
 	ok = !get(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &caps) &&
@@ -219,12 +218,12 @@ static uint64_t module_refs(void)
 }
 
 /* rmmod; loaded again if it went through. 0 or the errno */
-static int try_unload(bool coherent)
+static int try_unload(void)
 {
 	int ret = vlpi_mig_unload();
 
 	if (!ret)
-		vlpi_mig_load(coherent);
+		vlpi_mig_load();
 	return ret;
 }
 
@@ -243,8 +242,7 @@ static uint64_t refs_back_to(uint64_t refs)
 
 /* A VM that SET @attr to *@val: rmmod must be refused while it lives */
 static struct vlpi_vm *pinned_by(uint64_t attr, uint64_t *val,
-				 const char *what, uint64_t refs0,
-				 bool coherent)
+				 const char *what, uint64_t refs0)
 {
 	struct vlpi_vm *v = vlpi_vm_create(1, guest_code);
 	uint64_t refs1;
@@ -252,7 +250,7 @@ static struct vlpi_vm *pinned_by(uint64_t attr, uint64_t *val,
 
 	TEST_ASSERT(!set(v, attr, val), "set %s", what);
 	refs1 = module_refs();
-	ret = try_unload(coherent);
+	ret = try_unload();
 	ksft_test_result(ret == EAGAIN && refs1 == refs0 + 1,
 			 "rmmod while a VM holds %s is refused (%s), refcnt %lu -> %lu\n",
 			 what, ret ? strerror(ret) : "unloaded!",
@@ -264,13 +262,10 @@ static void test_pin(uint64_t caps)
 {
 	uint64_t p = KVM_VLPI_MIG_POLICY_CONSERVATIVE, got = ~0ull;
 	uint64_t refs0, refs2;
-	bool coherent = false;
 	struct vlpi_vm *v;
 
-	read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent", &coherent);
 	refs0 = module_refs();
-	v = pinned_by(KVM_DEV_ARM_VLPI_MIG_POLICY, &p, "a POLICY", refs0,
-		      coherent);
+	v = pinned_by(KVM_DEV_ARM_VLPI_MIG_POLICY, &p, "a POLICY", refs0);
 	ksft_test_result(!get(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &got) &&
 			 got == KVM_VLPI_MIG_POLICY_CONSERVATIVE,
 			 "the POLICY survives the attempt (%lu)\n",
@@ -283,7 +278,7 @@ static void test_pin(uint64_t caps)
 
 	/* Accepted CAPS pin it as a POLICY does (uapi/vlpi_mig.h) */
 	v = pinned_by(KVM_DEV_ARM_VLPI_MIG_CAPS, &caps, "the CAPS it accepted",
-		      refs0, coherent);
+		      refs0);
 	vlpi_vm_free(v);
 	refs_back_to(refs0);
 }
@@ -314,7 +309,7 @@ int main(int argc, char *argv[])
 	v = vlpi_vm_create(1, guest_code);
 	ret = get(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &got);
 	ksft_test_result(!ret && got == host,
-			 "CAPS %#lx, as the command line and vpt_coherent give (%#lx)\n",
+			 "CAPS %#lx, as the command line gives (%#lx)\n",
 			 (unsigned long)got, (unsigned long)host);
 
 	test_has_attr(v);

@@ -44,7 +44,7 @@
  * Each configuration is also a TAP test: the module's save must leave
  * every pending LPI's bit set, upstream's the software ones and, on
  * GICv4.1, the forwarded ones; the module's save unmaps and maps back each
- * vPE once on GICv4.1 (none on GICv4.0, or with nothing forwarded); and
+ * vPE once on GICv4.1 (none on GICv4.0), as upstream's does; and
  * no unforward sends a VMAPP. The bed's host GIC (vlpi_host_gic=) says
  * which.
  *
@@ -240,7 +240,7 @@ static void set_side(enum side side)
 	int ret;
 
 	if (side == MODULE && !vlpi_mig_loaded())
-		vlpi_mig_load(true);
+		vlpi_mig_load();
 	if (side == UPSTREAM && vlpi_mig_loaded()) {
 		ret = vlpi_mig_unload();
 		TEST_ASSERT(!ret, "rmmod vlpi_mig: %s", strerror(ret));
@@ -599,11 +599,11 @@ static bool run_config(const struct config *c, unsigned int index,
 			       (unsigned long)seen[i].bits,
 			       seen[i].vmapps.unmaps, seen[i].vmapps.maps);
 
-	/* Upstream reads a GICv4.1's VPTs; the module unmaps only there */
+	/* Both read a GICv4.1's VPTs, the vPEs unmapped by the vGIC */
 	want_fwd = (nr_fwd + PENDING_EVERY - 1) / PENDING_EVERY;
 	want_sw = (nr_sw + PENDING_EVERY - 1) / PENDING_EVERY;
 	want_up = want_sw + (vlpi_host_gicv4_1() ? want_fwd : 0);
-	unmaps = c->fwd ? vlpi_save_vpe_unmaps(c->vcpus) : 0;
+	unmaps = vlpi_save_vpe_unmaps(c->vcpus);
 	ok &= seen[MODULE].bits == want_fwd + want_sw &&
 	      seen[UPSTREAM].bits == want_up &&
 	      seen[MODULE].vmapps.unmaps == unmaps &&

@@ -289,7 +289,7 @@ int main(int argc, char *argv[])
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("counts the module's saves (-m)\n");
 	TEST_ASSERT(vlpi_vpt_readable(),
-		    "run where the VPT can be read (GICv4.1, or vpt_coherent=1)");
+		    "run where the VPT can be read (GICv4.1)");
 	for (i = 0; i < 2; i++)
 		if (!edu_open(&edus[i], bdfs[i]))
 			ksft_exit_skip("%s is not bound to vfio-pci\n", bdfs[i]);

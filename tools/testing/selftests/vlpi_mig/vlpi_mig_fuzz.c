@@ -48,8 +48,8 @@
  * restores. A reload of the module forgets what it held, the POLICY
  * (back to the default, strict) and any ITS save's promise.
  *
- * Needs the module, where the VPT can be read (GICv4.1, or a GICv4.0
- * declared coherent); the bed's vlpi_host_gic= says which.
+ * Needs the module, where the VPT can be read (GICv4.1); the bed's
+ * vlpi_host_gic= says which.
  *
  * Usage: vlpi_mig_fuzz -m [-s SEED] [-c SEQUENCES] [-t STEPS] [-j WORKERS]
  * Without -s, the seed is the command line's vlpi_seed= (make check
@@ -603,8 +603,12 @@ static void step_pending_save(struct seq *s)
 	if (!reads && !m->v41)
 		return;
 	for (i = 0; i < nr_lpis; i++)
-		if (saved_bit(s, i) != (m->vpt[i] || m->sw[i]))
+		if (saved_bit(s, i) != (m->vpt[i] || m->sw[i])) {
+			note(s, "(LPI %u saved %d, model: in the VPT %d, in software %d)",
+			     VLPI_LPI_BASE + i, saved_bit(s, i), m->vpt[i],
+			     m->sw[i]);
 			fail(s, "a saved bit is not what is pending");
+		}
 }
 
 /* Bad input to the module's group: each must get the errno it documents */
@@ -771,17 +775,15 @@ static void unlock(void)
 /* rmmod and insmod, alone: every worker's other steps wait */
 static void step_reload(struct seq *s)
 {
-	bool coherent = false;
 	int ret, want;
 
-	read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent", &coherent);
 	unlock();
 	__atomic_add_fetch(&shared->reloading, 1, __ATOMIC_SEQ_CST);
 	TEST_ASSERT(!flock(lock_fd, LOCK_EX), "flock");
 	want = __atomic_load_n(&shared->pins, __ATOMIC_SEQ_CST) ? EAGAIN : 0;
 	ret = vlpi_mig_unload();
 	if (!ret) {
-		vlpi_mig_load(coherent);
+		vlpi_mig_load();
 		__atomic_add_fetch(&shared->generation, 1, __ATOMIC_SEQ_CST);
 		tally.reloaded++;
 	} else {
@@ -1016,7 +1018,7 @@ int main(int argc, char *argv[])
 	if (!vlpi_mig_test_start(2, mode))
 		ksft_exit_skip("the model is the module's (-m)\n");
 	TEST_ASSERT(vlpi_vpt_readable(),
-		    "run where the VPT can be read (GICv4.1, or vpt_coherent=1)");
+		    "run where the VPT can be read (GICv4.1)");
 	if (nr_workers < 1 || nr_workers > MAX_WORKERS)
 		ksft_exit_fail_msg("-j takes 1 to %d\n", MAX_WORKERS);
 	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,

@@ -114,7 +114,7 @@ static void phase_c(struct edu *edu)
 	v = vlpi_edu_vm_create(1, edu, true, &efd);
 	table = vlpi_pend_table(v, 0);
 	TEST_ASSERT(!vlpi_mig_get_stats(v, &st0), "STATS");
-	TEST_ASSERT(!vlpi_mig_arm_fault("fail_window_alloc", 1), "arm");
+	TEST_ASSERT(!vlpi_mig_arm_fault("fail_save_alloc", 1), "arm");
 	TEST_ASSERT(vlpi_vmapp_start(), "kprobe on its_build_vmapp_cmd");
 	ret = vlpi_save_pending_tables(v);
 	TEST_ASSERT(vlpi_vmapp_read(&c1), "VMAPP count");
@@ -128,7 +128,7 @@ static void phase_c(struct edu *edu)
 			 st1.full_saves == st0.full_saves &&
 			 c1.unmaps == unmaps && c1.maps == unmaps &&
 			 bit == vlpi_host_gicv4_1(),
-			 "c) window allocation failed: save %s, left to the vGIC (full saves +%lu, unreadable +%lu, VMAPP %u unmaps %u maps), bit %d as upstream saves it\n",
+			 "c) the save's memory failed: save %s, left to the vGIC (full saves +%lu, unreadable +%lu, VMAPP %u unmaps %u maps), bit %d as upstream saves it\n",
 			 strerror(ret),
 			 (unsigned long)(st1.full_saves - st0.full_saves),
 			 (unsigned long)(st1.unreadable - st0.unreadable),
@@ -155,7 +155,7 @@ int main(int argc, char *argv[])
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("the fault points are the module's (-m)\n");
 	TEST_ASSERT(vlpi_vpt_readable(),
-		    "run where the VPT can be read (GICv4.1, or vpt_coherent=1)");
+		    "run where the VPT can be read (GICv4.1)");
 	if (access(VLPI_MIG_DEBUGFS "/fail_vm_state", F_OK))
 		ksft_exit_skip("no fault points: no CONFIG_FAULT_INJECTION_DEBUG_FS\n");
 	if (!edu_open(&edu, BDF))

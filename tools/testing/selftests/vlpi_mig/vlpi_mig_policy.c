@@ -7,25 +7,21 @@
  * with ITS_SAVE_TABLES and SAVE_PENDING_TABLES. What must come out
  * depends on the host's mode: direct injection off
  * (kvm-arm.vgic_v4_enable=0: the MSIs then arrive through the irqfds as
- * software LPIs), a GICv4.1, a GICv4.0 the module is told to trust
- * (vpt_coherent=1: the emulated one), or one it is not (vpt_coherent=0,
- * as real GICv4.0 silicon):
+ * software LPIs), a GICv4.1, or a GICv4.0, whose VPT cannot be read:
  *
- *                no direct inj.  GICv4.1    declared v4.0  unreadable v4.0
- *   strict       vGIC saves      ok,        ok, accurate   ITS save EACCES;
- *                                accurate                  the pending save
- *                                                          0, 8192 lost as
- *                                                          upstream, counted
- *                                                          unreadable
- *   conservative vGIC saves      ok,        ok, accurate   ok, 8192, 8193
- *                                accurate                  pending
+ *                no direct inj.  GICv4.1    GICv4.0
+ *   strict       vGIC saves      ok,        ITS save EACCES; the pending
+ *                                accurate   save 0, 8192 lost as upstream,
+ *                                           counted unreadable
+ *   conservative vGIC saves      ok,        ok, 8192, 8193 pending
+ *                                accurate
  *   legacy       vGIC saves      ok,        ITS save EACCES, 8192 lost
  *                                accurate   (upstream on GICv4.0)
  *                                (upstream
  *                                on v4.1)
  *
- * The row comes from what the bed booted and loaded the module with (the
- * kernel command line, the vpt_coherent parameter), not from the module.
+ * The row comes from what the bed booted (the kernel command line), not
+ * from the module.
  *
  * SAVE_PENDING_TABLES is 0 in every case: QEMU calls it on every VM stop
  * and aborts on any error but EFAULT.
@@ -78,12 +74,12 @@ struct expect {
 	uint64_t refused, unreadable;
 };
 
-enum mode { NO_DIRECT, UNREADABLE, READABLE, GICV4_1 };
+enum mode { NO_DIRECT, UNREADABLE, GICV4_1 };
 static const char * const mode_names[] = { "no direct injection", "unreadable",
-					   "readable", "GICv4.1" };
+					   "GICv4.1" };
 
 /* [mode][policy] */
-static const struct expect expected[4][3] = {
+static const struct expect expected[3][3] = {
 	[NO_DIRECT] = {
 		[KVM_VLPI_MIG_POLICY_STRICT]       = { 0, 0, { 1, 0 }, 0 },
 		[KVM_VLPI_MIG_POLICY_CONSERVATIVE] = { 0, 0, { 1, 0 }, 0 },
@@ -92,11 +88,6 @@ static const struct expect expected[4][3] = {
 	[UNREADABLE] = {
 		[KVM_VLPI_MIG_POLICY_STRICT]       = { EACCES, 0, { 0, 0 }, 1, 2 },
 		[KVM_VLPI_MIG_POLICY_CONSERVATIVE] = { 0, 0, { 1, 1 }, 0 },
-		[KVM_VLPI_MIG_POLICY_LEGACY]       = { EACCES, 0, { 0, 0 }, 0 },
-	},
-	[READABLE] = {
-		[KVM_VLPI_MIG_POLICY_STRICT]       = { 0, 0, { 1, 0 }, 0 },
-		[KVM_VLPI_MIG_POLICY_CONSERVATIVE] = { 0, 0, { 1, 0 }, 0 },
 		[KVM_VLPI_MIG_POLICY_LEGACY]       = { EACCES, 0, { 0, 0 }, 0 },
 	},
 	[GICV4_1] = {
@@ -241,7 +232,7 @@ static void run_policy(uint64_t policy, enum mode mode, struct edu *edus,
 			 refuse_ok && refuses == e->refused &&
 			 st.unreadable == e->unreadable &&
 			 !!(caps & KVM_VLPI_MIG_CAP_SAVE) ==
-			 (mode == READABLE || mode == GICV4_1),
+			 (mode == GICV4_1),
 			 "%s, %s: ITS save %s, pending save %s, saved bits %d %d, refused %lu (trace: %u vlpi_mig_refuse), unreadable %lu, CAPS %s SAVE\n",
 			 mode_names[mode], policy_names[policy],
 			 its_err ? strerror(its_err) : "ok",
@@ -292,7 +283,6 @@ int main(int argc, char *argv[])
 {
 	struct edu edus[NR_LPIS];
 	int efds[NR_LPIS];
-	bool declared = false;
 	unsigned int i, n;
 	uint64_t policy;
 	enum mode mode;
@@ -308,11 +298,9 @@ int main(int argc, char *argv[])
 		edu_enable_msi(&edus[i], efds[i]);
 	}
 
-	/* What the bed booted, and what the module was loaded with */
-	read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent", &declared);
+	/* What the bed booted */
 	mode = !cmdline_has("kvm-arm.vgic_v4_enable=1") ? NO_DIRECT :
-	       vlpi_host_gicv4_1() ? GICV4_1 :
-	       declared ? READABLE : UNREADABLE;
+	       vlpi_host_gicv4_1() ? GICV4_1 : UNREADABLE;
 	ksft_print_msg("host: %s\n", mode_names[mode]);
 
 	n = 0;

@@ -3,7 +3,7 @@
  * vlpi_mig_policy_switch - a POLICY written between a VM's ITS save and
  * its pending-table save does not split the two.
  *
- * Where vLPI state cannot be read (GICv4.0, vpt_coherent=0), the policy
+ * Where vLPI state cannot be read (GICv4.0), the policy
  * decides both saves: conservative lets the ITS save keep a forwarded ITE
  * and saves the vLPI pending; strict refuses the ITS save (EACCES) and
  * saves the vLPI's software latch. A VMM may write POLICY at any time. If
@@ -73,16 +73,14 @@ static int save_round(struct vlpi_vm *v, int its, uint64_t pend,
 
 int main(int argc, char *argv[])
 {
-	bool coherent = true, bit;
+	bool bit;
 	int its, pend, efd;
 	struct vlpi_vm *v;
 	struct edu edu;
 
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("POLICY is the module's (-m)\n");
-	TEST_ASSERT(read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
-				    &coherent) && !coherent,
-		    "run with the VPT unreadable (vpt_coherent=0)");
+	TEST_ASSERT(!vlpi_vpt_readable(), "run with the VPT unreadable (GICv4.0)");
 	TEST_ASSERT(edu_open(&edu, BDF), "%s: %s", BDF, strerror(errno));
 	ksft_set_plan(4);
 

@@ -301,11 +301,10 @@ int main(int argc, char *argv[])
 		ksft_test_result(vlpi_mig_read_stats(&st) &&
 				 st.saved_pending == 2 && st.skipped == 1 &&
 				 st.refused == 0,
-				 "module counted: saved_pending %lu skipped %lu refused %lu (vpe_unmaps %lu)\n",
+				 "module counted: saved_pending %lu skipped %lu refused %lu\n",
 				 (unsigned long)st.saved_pending,
 				 (unsigned long)st.skipped,
-				 (unsigned long)st.refused,
-				 (unsigned long)st.vpe_unmaps);
+				 (unsigned long)st.refused);
 
 	vlpi_run_to_sync(v->vcpus[VCPU_LPIS_OFF], 3);
 	for (i = 0; i < nr_edus; i++) {

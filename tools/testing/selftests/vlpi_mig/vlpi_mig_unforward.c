@@ -200,10 +200,9 @@ int main(int argc, char *argv[])
 				 got);
 		ksft_test_result(vlpi_mig_read_stats(&st) && st.kept == 1 &&
 				 st.restored == 1 && st.unforward_running == 0,
-				 "STATS counted: kept %lu restored %lu unforward_running %lu (vpe_unmaps %lu)\n",
+				 "STATS counted: kept %lu restored %lu unforward_running %lu\n",
 				 (unsigned long)st.kept, (unsigned long)st.restored,
-				 (unsigned long)st.unforward_running,
-				 (unsigned long)st.vpe_unmaps);
+				 (unsigned long)st.unforward_running);
 	} else {
 		ksft_test_result(!in_sw && got == 0,
 				 "baseline%s: the DISCARD lost LPI %u (delivered %u)\n",

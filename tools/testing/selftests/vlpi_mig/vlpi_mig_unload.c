@@ -79,13 +79,11 @@ int main(int argc, char *argv[])
 	struct kvm_vlpi_mig_stats st;
 	pthread_t saver, cycler;
 	uint64_t caps;
-	bool coherent = false;
 	struct edu edu;
 	int ret, err = 0;
 
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("unloads the module (-m)\n");
-	read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent", &coherent);
 	if (!edu_open(&edu, BDF))
 		ksft_exit_skip("%s is not bound to vfio-pci\n", BDF);
 	ksft_set_plan(6);
@@ -104,7 +102,7 @@ int main(int argc, char *argv[])
 		}
 		unloaded++;
 		usleep(20000);
-		vlpi_mig_load(coherent);
+		vlpi_mig_load();
 	}
 	usleep(50000);
 	atomic_store(&stop, true);

@@ -129,9 +129,8 @@ static bool one_case(struct edu *edus, unsigned int nr_vcpus,
 		       nr_vcpus, n, create.maps, create.unmaps);
 	ksft_print_msg("V=%-2u N=%u: save %s: VMAPP %u/%u unmaps/maps\n",
 		       nr_vcpus, n, strerror(ret), save.unmaps, save.maps);
-	ksft_print_msg("V=%-2u N=%u: %u of %u saved (vpe_unmaps %lu, saved_pending %lu)\n",
+	ksft_print_msg("V=%-2u N=%u: %u of %u saved (saved_pending %lu)\n",
 		       nr_vcpus, n, nr_saved, n,
-		       (unsigned long)(st1.vpe_unmaps - st0.vpe_unmaps),
 		       (unsigned long)(st1.saved_pending - st0.saved_pending));
 	ksft_print_msg("V=%-2u N=%u: unforward: VMAPP %u/%u unmaps/maps\n",
 		       nr_vcpus, n, unforward.unmaps, unforward.maps);
@@ -163,7 +162,7 @@ int main(int argc, char *argv[])
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("the counts are the module's (-m)\n");
 	TEST_ASSERT(vlpi_vpt_readable(),
-		    "run where the VPT can be read (GICv4.1, or vpt_coherent=1)");
+		    "run where the VPT can be read (GICv4.1)");
 	for (i = 0; i < MAX_N; i++)
 		if (!edu_open(&edus[i], bdfs[i]))
 			ksft_exit_skip("%s is not bound to vfio-pci\n", bdfs[i]);

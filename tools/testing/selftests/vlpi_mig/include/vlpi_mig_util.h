@@ -40,8 +40,8 @@ bool read_u64_file(const char *path, uint64_t *val);
 #define VLPI_MIG_KO		"/modules/vlpi_mig.ko"
 /* rmmod vlpi_mig without waiting; 0 or the errno (EAGAIN: in use) */
 int vlpi_mig_unload(void);
-/* insmod the bed's vlpi_mig.ko with vpt_coherent as given */
-void vlpi_mig_load(bool coherent);
+/* insmod the bed's vlpi_mig.ko */
+void vlpi_mig_load(void);
 /*
  * Arm one of the module's fault points (debugfs vlpi_mig/NAME) for the
  * next @times calls (-1: every call), quietly; 0 or the errno
@@ -76,14 +76,15 @@ struct vlpi_stats {
 	uint64_t unforward_running;
 	uint64_t restore_busy;
 	uint64_t unreadable;
-	uint64_t vpe_unmaps;
-	uint64_t vpe_maps;
 	uint64_t full_saves;
 };
 
 bool vlpi_mig_read_stats(struct vlpi_stats *st);
 /* The module's STATS attribute of @v's vGIC; 0 or the errno */
 int vlpi_mig_get_stats(struct vlpi_vm *v, struct kvm_vlpi_mig_stats *st);
+/* A u64 attribute of the module's group, set or read; 0 or the errno */
+int vlpi_mig_set_attr(struct vlpi_vm *v, uint64_t attr, uint64_t val);
+int vlpi_mig_get_attr(struct vlpi_vm *v, uint64_t attr, uint64_t *val);
 
 /* Run @vcpu until its next GUEST_SYNC, which must be @stage */
 void vlpi_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage);
@@ -102,15 +103,14 @@ bool vlpi_host_gicv4_1(void);
  */
 uint64_t vlpi_fuzz_seed(void);
 /*
- * The vPEs a save that reads vLPI state unmaps on this host for a VM of
- * @nr_vcpus: each of them on GICv4.1 (VMAPP with V=0 makes its VPT
- * coherent), none on a GICv4.0 declared coherent
+ * The vPEs a pending-table save unmaps on this host for a VM of
+ * @nr_vcpus, with the module or without: each of them on GICv4.1 (VMAPP
+ * with V=0 makes its VPT coherent), none on GICv4.0
  */
 unsigned int vlpi_save_vpe_unmaps(unsigned int nr_vcpus);
 /*
  * Whether the module can read vLPI state on this host, by what the bed
- * booted and loaded it with: a GICv4.1, or a GICv4.0 it was told to
- * trust (vpt_coherent=1, the emulated GIC only)
+ * booted: a GICv4.1
  */
 bool vlpi_vpt_readable(void);
 

@@ -65,13 +65,12 @@ int vlpi_mig_unload(void)
 	return syscall(SYS_delete_module, "vlpi_mig", O_NONBLOCK) ? errno : 0;
 }
 
-void vlpi_mig_load(bool coherent)
+void vlpi_mig_load(void)
 {
 	int fd = open(VLPI_MIG_KO, O_RDONLY);
 
 	TEST_ASSERT(fd >= 0, "open %s", VLPI_MIG_KO);
-	TEST_ASSERT(!syscall(SYS_finit_module, fd,
-			     coherent ? "vpt_coherent=1" : "vpt_coherent=0", 0),
+	TEST_ASSERT(!syscall(SYS_finit_module, fd, "", 0),
 		    "insmod %s: %s", VLPI_MIG_KO, strerror(errno));
 	close(fd);
 }
@@ -198,7 +197,6 @@ unsigned int vlpi_save_vpe_unmaps(unsigned int nr_vcpus)
 /* The caps a host should report, worked out without asking the module */
 uint64_t vlpi_expected_caps(void)
 {
-	bool declared = false;
 	uint64_t caps = 0;
 
 	if (cmdline_has("kvm-arm.vgic_v4_enable=1"))
@@ -208,23 +206,13 @@ uint64_t vlpi_expected_caps(void)
 		return 0;
 	/* The bed's GIC: a GICv4.1 is read after unmapping its vPEs */
 	if (vlpi_host_gicv4_1())
-		return caps | KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE;
-	/* A GICv4.0 only if the module was told to trust it (emulated) */
-	if (read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
-			    &declared) && declared)
-		caps |= KVM_VLPI_MIG_CAP_VPT_DECLARED | KVM_VLPI_MIG_CAP_SAVE |
-			KVM_VLPI_MIG_CAP_KEEP_ON_UNFORWARD;
+		caps |= KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE;
 	return caps;
 }
 
 bool vlpi_vpt_readable(void)
 {
-	bool coherent = false;
-
-	if (vlpi_host_gicv4_1())
-		return true;
-	return read_bool_param(VLPI_MIG_SYSFS "/parameters/vpt_coherent",
-			       &coherent) && coherent;
+	return vlpi_host_gicv4_1();
 }
 
 bool vlpi_mig_test_start(int argc, char *argv[])
@@ -311,8 +299,6 @@ static const struct {
 	{ "unforward_running", offsetof(struct vlpi_stats, unforward_running) },
 	{ "restore_busy", offsetof(struct vlpi_stats, restore_busy) },
 	{ "unreadable", offsetof(struct vlpi_stats, unreadable) },
-	{ "vpe_unmaps", offsetof(struct vlpi_stats, vpe_unmaps) },
-	{ "vpe_maps", offsetof(struct vlpi_stats, vpe_maps) },
 	{ "full_saves", offsetof(struct vlpi_stats, full_saves) },
 };
 
@@ -343,6 +329,18 @@ bool vlpi_mig_read_stats(struct vlpi_stats *st)
 	}
 	fclose(f);
 	return found;
+}
+
+int vlpi_mig_set_attr(struct vlpi_vm *v, uint64_t attr, uint64_t val)
+{
+	return __kvm_device_attr_set(v->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
+				     attr, &val) ? errno : 0;
+}
+
+int vlpi_mig_get_attr(struct vlpi_vm *v, uint64_t attr, uint64_t *val)
+{
+	return __kvm_device_attr_get(v->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
+				     attr, val) ? errno : 0;
 }
 
 int vlpi_mig_get_stats(struct vlpi_vm *v, struct kvm_vlpi_mig_stats *st)
