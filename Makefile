@@ -26,7 +26,8 @@ prefix		?= /usr/local
 includedir	?= $(prefix)/include
 KRELEASE	= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 
-.PHONY: all deps headers kernel module selftests edu-driver qemu-userspace \
+.PHONY: all deps headers kernel kernel-7.3 module module-7.3 selftests \
+	edu-driver qemu-userspace \
 	qemu-gicv4.1 check \
 	demo demo-qemu bench bench-deps fuzz deb install install-uapi uninstall \
 	dkms-build vanilla docs lint clean distclean
@@ -45,6 +46,14 @@ headers: deps
 
 kernel: headers
 	@scripts/build-kernel.sh
+
+# Debian's Linux 7.3 (trixie-backports) with patches/7.3/, and the module
+# built for it, for the 7.3 bed (plan v73)
+kernel-7.3: deps
+	@VLPI_KERNEL=7.3 scripts/build-kernel.sh
+
+module-7.3: kernel-7.3
+	@scripts/build-module.sh build/kernel-7.3 build/module-7.3
 
 # Against the bed's kernel, built first; or against KDIR=<a kernel tree
 # with the series>, as is
@@ -79,7 +88,7 @@ qemu-gicv4.1: deps
 # The selftests and the GICv4.1 QEMU build, and QEMU's userspace is
 # fetched, while the kernel compiles
 check:
-	@$(MAKE) -j3 --no-print-directory module selftests edu-driver qemu-userspace qemu-gicv4.1
+	@$(MAKE) -j3 --no-print-directory module module-7.3 selftests edu-driver qemu-userspace qemu-gicv4.1
 	@scripts/check.sh
 
 demo: module selftests qemu-gicv4.1

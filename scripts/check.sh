@@ -9,7 +9,8 @@
 # QEMU as the VMM (initramfs/plans/qemu.plan), then the GICv4.0 host:
 # QEMU's own GICv4.0 configured as real GICv4.0 silicon is
 # (initramfs/plans/v40.plan, and initramfs/plans/qemu40.plan with QEMU as
-# the VMM). The kernel consoles are read for anything that must never
+# the VMM); and the GICv4.1 host on Debian's Linux 7.3 with patches/7.3/
+# (initramfs/plans/v73.plan). The kernel consoles are read for anything that must never
 # happen. Ends with "N passed, N failed, N skipped" and exits non-zero
 # on any failure, missing result, or skip its plan does not expect.
 set -u
@@ -31,7 +32,7 @@ lint=$!
 # The main boot's tests are mostly one vCPU busy at a time until its fuzz
 # at the end, so the short boots run beside it, one after the other, on
 # the other core: a cold make check fits in its budget that way
-echo "check: booting the emulated GICv4.1 host (plan: check); beside it, with direct injection off (plan: nodirect), with an SMMUv3 and QEMU as the VMM (plan: qemu), then the GICv4.0 host (plans: v40, qemu40)"
+echo "check: booting the emulated GICv4.1 host (plan: check); beside it, with direct injection off (plan: nodirect), with an SMMUv3 and QEMU as the VMM (plan: qemu), the GICv4.0 host (plans: v40, qemu40), then the GICv4.1 host on Linux 7.3 (plan: v73)"
 bed_ok=1
 rm -f "$out/side.failed"
 (
@@ -39,6 +40,9 @@ rm -f "$out/side.failed"
 	VLPI_GIC=4.1 VLPI_BED=qemu "$top/scripts/run-bed.sh" qemu || touch "$out/side.failed"
 	VLPI_GIC=4.0 "$top/scripts/run-bed.sh" v40 || touch "$out/side.failed"
 	VLPI_GIC=4.0 VLPI_BED=qemu "$top/scripts/run-bed.sh" qemu40 || touch "$out/side.failed"
+	VLPI_GIC=4.1 VLPI_BED_IMAGE="$top/build/kernel-7.3/arch/arm64/boot/Image" \
+		VLPI_BED_MODULES="$top/build/module-7.3" \
+		"$top/scripts/run-bed.sh" v73 || touch "$out/side.failed"
 ) >"$out/side.log" 2>&1 &
 side=$!
 # The main boot's ceiling: a hung test, not the budget (about 20 minutes)
@@ -55,7 +59,7 @@ qtap=$top/build/qemu-gicv4.1/qtest.tap
 grep -E '^qemu-gicv4.1: arm-gicv41-test' "$out/qtest.log" | sed 's/^/  /'
 [ -s "$qtap" ] || echo "not ok 1 qemu-gicv4.1/test.sh gave no results" >"$qtap"
 
-plans="check nodirect qemu v40 qemu40"
+plans="check nodirect qemu v40 qemu40 v73"
 for plan in $plans; do
 	mkdir -p "$out/$plan"
 	touch "$out/$plan/results.tap" "$out/$plan/console.log"
@@ -104,6 +108,10 @@ v40	ITS: Enabling GICv4 support
 v40	kvm \[[0-9]+\]: GICv4 support enabled
 v40	vlpi_mig: loaded: GIC v4.0, direct injection on
 qemu40	kvm \[[0-9]+\]: GICv4 support enabled
+v73	Linux version 7\.3\.
+v73	ITS@0x[0-9a-f]+: Using GICv4.1 mode
+v73	kvm \[[0-9]+\]: GICv4.1 support enabled
+v73	vlpi_mig: loaded: GIC v4.1, direct injection on
 EOF
 }
 {
@@ -144,6 +152,7 @@ tally "GICv4.1 host: nodirect" "$out/nodirect/results.tap" "# vlpi-mig: plan com
 tally "GICv4.1 host: qemu" "$out/qemu/results.tap" "# vlpi-mig: plan complete"
 tally "GICv4.0 host: v40" "$out/v40/results.tap" "# vlpi-mig: plan complete"
 tally "GICv4.0 host: qemu40" "$out/qemu40/results.tap" "# vlpi-mig: plan complete"
+tally "GICv4.1 host, 7.3: v73" "$out/v73/results.tap" "# vlpi-mig: plan complete"
 
 # A skip fails the check unless the plan that ran it expects it: a plan
 # comment "# skip-ok: ERE -- why" names the results (matched against the
@@ -177,7 +186,7 @@ echo "check: skips"
 gate_skips "static checks" "$out/lint.tap" ""
 gate_skips "GICv4.1 model qtests" "$qtap" ""
 gate_skips "consoles" "$out/console.tap" ""
-for plan in check nodirect qemu v40 qemu40; do
+for plan in $plans; do
 	gate_skips "plan $plan" "$out/$plan/results.tap" \
 		"$top/initramfs/plans/$plan.plan"
 done

@@ -42,7 +42,7 @@ check() {
 }
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..10"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -148,9 +148,12 @@ done >"$tmp/linked"
 } >>"$tmp/linked"
 check "the interface exports, in KVM_VGIC_MIG, which vlpi_mig.ko imports:$series_syms" "$tmp/linked"
 
-# DKMS, in a tree of its own under build/dkms
-"$top/scripts/dkms.sh" build "$top/build/kernel" >"$tmp/dkms.out" 2>&1 ||
-	{ echo "error: dkms build failed:"; tail -n 20 "$tmp/dkms.out"; } >"$tmp/dkms"
-touch "$tmp/dkms"
-check "dkms build against build/kernel" "$tmp/dkms"
-grep '^dkms: built' "$tmp/dkms.out" | sed "s|$top/||; s/^/# /"
+# DKMS, in a tree of its own under build/dkms, for each kernel
+for kobj in kernel kernel-7.3; do
+	rm -f "$tmp/dkms"
+	"$top/scripts/dkms.sh" build "$top/build/$kobj" >"$tmp/dkms.out" 2>&1 ||
+		{ echo "error: dkms build failed:"; tail -n 20 "$tmp/dkms.out"; } >"$tmp/dkms"
+	touch "$tmp/dkms"
+	check "dkms build against build/$kobj" "$tmp/dkms"
+	grep '^dkms: built' "$tmp/dkms.out" | sed "s|$top/||; s/^/# /"
+done
