@@ -72,10 +72,17 @@ done
 . "$top/scripts/bed-lib.sh"
 n=0
 clean() {
-	local reports
+	local reports console=$1 known
 
 	n=$((n + 1))
-	if reports=$(bed_console_reports "$1"); then
+	# Upstream 7.3's own report (scripts/console-known.awk says which)
+	if [ "$2" = v73 ]; then
+		console=$out/v73/console.scanned
+		known=$(awk -f "$top/scripts/console-known.awk" "$1" 2>&1 >"$console")
+		[ "$known" = 0 ] ||
+			echo "# v73: $known known report of upstream 7.3 left out: BUG: Invalid wait context, its_vlpi_map()'s GFP_ATOMIC allocation under the IRQ descriptor's raw lock"
+	fi
+	if reports=$(bed_console_reports "$console"); then
 		echo "not ok $n $2 console is free of oops, WARN, BUG and lock reports"
 		echo "$reports"
 	else
