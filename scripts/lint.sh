@@ -135,8 +135,8 @@ for kver in 6.12 7.3; do
 	syms=$(sed -n 's/^+EXPORT_SYMBOL_NS_GPL(\([a-z_0-9]*\), "\{0,1\}KVM_VGIC_MIG"\{0,1\});$/\1/p' \
 		"$top"/patches/$kver/*.patch | sort -u)
 	series_syms="$series_syms $kver: $(echo $syms)"
-	n=$(echo "$syms" | wc -w)
-	[ "$n" -le 4 ] || echo "patches/$kver exports $n symbols in KVM_VGIC_MIG, more than 4"
+	nsyms=$(echo "$syms" | wc -w)
+	[ "$nsyms" -le 4 ] || echo "patches/$kver exports $nsyms symbols in KVM_VGIC_MIG, more than 4"
 done >"$tmp/linked"
 {
 	if [ -f "$top/build/lint/mod/vlpi_mig.ko" ]; then
