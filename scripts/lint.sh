@@ -7,8 +7,8 @@
 # kernel-doc comment, and on the kernel files the series touches; W=1 +
 # sparse builds of the module and of the test-only edu_vfio_pci driver;
 # and Documentation/vlpi-mig built with Sphinx. None may print a warning.
-# Then: the module links none of the series' symbols (it finds them at
-# load, vgic/seam.c), and DKMS builds it against the bed's kernel.
+# Then: the interface exports at most four symbols, in the namespace the
+# module imports, and DKMS builds the module against both kernels.
 #
 # checkpatch's FILE_PATH_CHANGES ("does MAINTAINERS need updating?") is
 # ignored on the series: every file it adds is already covered by the

@@ -147,6 +147,15 @@ void vlpi_mig_assert_save_locks(struct kvm *kvm, struct kvm_vcpu *vcpu)
 		lockdep_assert_held(&vcpu->mutex);
 }
 
+/* A table byte with the map's LPIs' bits saved, the others left alone */
+static u8 vlpi_mig_merge_byte(const struct vlpi_mig_rdist_map *map,
+			      size_t byte, u8 val)
+{
+	u8 m = map->mask[byte];
+
+	return (val & ~m) | (map->pend[byte] & m);
+}
+
 /**
  * vlpi_mig_merge_range() - merge a redistributor's LPIs into its table
  * @buf: bytes of the pending table, from byte @first of the map on
@@ -167,9 +176,7 @@ VISIBLE_IF_KUNIT size_t vlpi_mig_merge_range(u8 *buf,
 	u8 new;
 
 	for (i = 0; i < len; i++) {
-		u8 m = map->mask[map->first + i];
-
-		new = (buf[i] & ~m) | (map->pend[map->first + i] & m);
+		new = vlpi_mig_merge_byte(map, map->first + i, buf[i]);
 		if (new == buf[i])
 			continue;
 		buf[i] = new;
@@ -415,15 +422,15 @@ static int vlpi_mig_merge_table(struct kvm_vcpu *vcpu,
 
 	/* Only the bytes of LPIs vlpi_mig_lpi_placed() found in RAM */
 	for (i = 0; i < len; i++) {
-		u8 m = map->mask[map->first + i], val, new;
 		u32 at = intid + i * BITS_PER_BYTE;
+		u8 val, new;
 
-		if (!m)
+		if (!map->mask[map->first + i])
 			continue;
 		ret = vgic_mig_pend_table(vcpu, at, &val, 1, false);
 		if (ret)
 			return ret;
-		new = (val & ~m) | (map->pend[map->first + i] & m);
+		new = vlpi_mig_merge_byte(map, map->first + i, val);
 		if (new != val)
 			ret = vgic_mig_pend_table(vcpu, at, &new, 1, true);
 		if (ret)

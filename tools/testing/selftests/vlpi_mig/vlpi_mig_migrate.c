@@ -251,16 +251,8 @@ int main(int argc, char *argv[])
 	if (module)
 		TEST_ASSERT(vlpi_trace_start(), "tracefs: vlpi_mig events");
 
-	/*
-	 * The source: forwarding up, the chosen subset pending, saved. A
-	 * VMM that knows the module sets its POLICY (vmm.rst), which is
-	 * when the module starts keeping state for the VM.
-	 */
+	/* The source: forwarding up, the chosen subset pending, saved */
 	src = create_vm();
-	if (module)
-		TEST_ASSERT(!vlpi_mig_set_attr(src, KVM_DEV_ARM_VLPI_MIG_POLICY,
-					       KVM_VLPI_MIG_POLICY_STRICT),
-			    "POLICY");
 	for (i = NR_VCPUS; i-- > 0;)
 		vlpi_run_to_sync(src->vcpus[i], 1);
 	for (i = 0; i < NR_LPIS; i++) {
@@ -321,20 +313,8 @@ int main(int argc, char *argv[])
 				 strerror(its_err));
 	}
 
-	/*
-	 * The destination: the source's CAPS written before any vCPU runs
-	 * (vmm.rst), the state restored, then the devices handed over
-	 */
+	/* The destination: state restored, then the devices handed over */
 	dst = create_vm();
-	if (module) {
-		uint64_t caps;
-
-		TEST_ASSERT(!vlpi_mig_get_attr(src, KVM_DEV_ARM_VLPI_MIG_CAPS,
-					       &caps) &&
-			    !vlpi_mig_set_attr(dst, KVM_DEV_ARM_VLPI_MIG_CAPS,
-					       caps),
-			    "the source's CAPS, written on the destination");
-	}
 	rest_err = vlpi_migrate_state(dst, src);
 	ksft_test_result(!rest_err, "destination restored: ITS_RESTORE_TABLES %s\n",
 			 strerror(rest_err));

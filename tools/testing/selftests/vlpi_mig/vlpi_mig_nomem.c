@@ -4,8 +4,8 @@
  * cleanly, leaves the vPEs mapped and the VM runnable, and leaks nothing.
  *
  * The module allocates in two places: its per-VM state (when the vGIC is
- * created, or at the first hook that may sleep), and the coherency
- * window of a save (an xarray entry per vPE). Each has a fault point
+ * created, or at the first hook that may sleep), and the byte maps of a
+ * pending-table save (two per redistributor). Each has a fault point
  * (kernels with CONFIG_FAULT_INJECTION, debugfs vlpi_mig/fail_*):
  *
  *   a) the per-VM state fails once, at the vGIC's creation: the VM is
@@ -17,7 +17,7 @@
  *      upstream saves it), the ITS save ENOMEM on GICv4.0 (on GICv4.1 the
  *      vGIC saves forwarded ITEs itself and never asks the module: 0);
  *      once the fault is off, all work;
- *   c) the window's allocation fails once: the module leaves the save to
+ *   c) the save's allocation fails once: the module leaves the save to
  *      the vGIC, which saves as upstream does (on GICv4.0 the vLPI's
  *      latch, on GICv4.1 its VPT bit) and returns 0, no vPE left
  *      unmapped: the guest, unmasked, takes the vLPI exactly once; the

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vlpi_mig_save_all - the module's one-pass save of every LPI (the
- * save_lpis hook), against what the vGIC's own walk writes.
+ * save_pending_tables hook), against what the vGIC's own walk writes.
  *
  * Four vCPUs, all with LPIs on. Two edu devices forwarded as vLPIs 8192
  * (vCPU 0, raised by the device) and 8193 (vCPU 3, not raised); software

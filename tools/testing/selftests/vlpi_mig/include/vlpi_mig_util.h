@@ -82,9 +82,6 @@ struct vlpi_stats {
 bool vlpi_mig_read_stats(struct vlpi_stats *st);
 /* The module's STATS attribute of @v's vGIC; 0 or the errno */
 int vlpi_mig_get_stats(struct vlpi_vm *v, struct kvm_vlpi_mig_stats *st);
-/* A u64 attribute of the module's group, set or read; 0 or the errno */
-int vlpi_mig_set_attr(struct vlpi_vm *v, uint64_t attr, uint64_t val);
-int vlpi_mig_get_attr(struct vlpi_vm *v, uint64_t attr, uint64_t *val);
 
 /* Run @vcpu until its next GUEST_SYNC, which must be @stage */
 void vlpi_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage);

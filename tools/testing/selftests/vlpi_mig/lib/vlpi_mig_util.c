@@ -331,18 +331,6 @@ bool vlpi_mig_read_stats(struct vlpi_stats *st)
 	return found;
 }
 
-int vlpi_mig_set_attr(struct vlpi_vm *v, uint64_t attr, uint64_t val)
-{
-	return __kvm_device_attr_set(v->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
-				     attr, &val) ? errno : 0;
-}
-
-int vlpi_mig_get_attr(struct vlpi_vm *v, uint64_t attr, uint64_t *val)
-{
-	return __kvm_device_attr_get(v->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
-				     attr, val) ? errno : 0;
-}
-
 int vlpi_mig_get_stats(struct vlpi_vm *v, struct kvm_vlpi_mig_stats *st)
 {
 	memset(st, 0, sizeof(*st));
