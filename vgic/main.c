@@ -10,13 +10,17 @@
  *
  * kvm->lock, vcpu->mutex, kvm->arch.config_lock, its->its_lock
  *     (whichever the vGIC holds when it calls a hook that may sleep: both
- *     saves hold the first three, the ITS save its vITS's its_lock too)
+ *     saves hold the first three; the ITS save its vITS's its_lock too,
+ *     and the pending-table save on GICv4.1 every vITS's, until the
+ *     module maps the vPEs back with vgic_mig_map_vpes())
  *   vgic_mig_srcu (read side: every hook)
  *     vlpi_mig_vms_lock (mutex: per-VM state created or freed, a VM
  *         pinning the module, the debugfs walk of every VM)
  *       vlpi_mig_vms.xa_lock (spinlock)
  *       debugfs's own locks (a VM's directory created or removed;
  *           removing it waits for a reader of its vlpis file)
+ *     kvm->srcu (read side: the pending tables, through
+ *         vgic_mig_pend_table())
  * RCU read side (the save's walk of the LPIs; a VM's vlpis file)
  *   vgic_irq->irq_lock (raw), to read each LPI's forwarding and state
  *     irq_desc->lock of the host IRQ (raw: irq_get_irqchip_state())
