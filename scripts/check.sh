@@ -203,6 +203,19 @@ if [ "$failed" != 0 ]; then
 	(cd "$out" && grep -H -E -B2 -A30 '^ *not ok ' lint.tap "$qtap" \
 		console.tap */results.tap) | head -100
 	tail -n 15 "$out/check/console.log" | sed 's/^/  console: /'
+	# A failed run's own output comes before its "not ok": print each
+	# one's last lines, last, so that a log that keeps only its end
+	# shows why
+	for plan in $plans; do
+		awk -v plan="$plan" '
+			/^# run / { n = 0 }
+			{ buf[n++ % 60] = $0 }
+			/^not ok [0-9]+ run / {
+				print "check: " plan ": the end of what it printed:"
+				for (i = (n > 60 ? n - 60 : 0); i < n; i++)
+					print "  " buf[i % 60]
+			}' "$out/$plan/results.tap"
+	done | head -240
 fi
 echo "check: $(($(date +%s) - start))s on the bed and checks"
 echo "$passed passed, $failed failed, $skipped skipped"
