@@ -134,6 +134,7 @@ static void guest_code(void)
 
 /* One iteration's generator and what it did, for the report */
 struct iter {
+	uint64_t seed;
 	uint64_t rng;
 	char log[1024];
 	size_t len;
@@ -487,15 +488,23 @@ static uint64_t *guest_page(struct kvm_vm *vm, uint64_t gpa)
 	return vlpi_gpa_hva(vm, gpa, SZ_64K);
 }
 
-/* A device table page can name 8192 ITTs */
+/*
+ * Every range a save may write. A table the VMM points anywhere reads
+ * whatever is there as its entries: a device table over the guest's code
+ * names thousands of ITTs a page, so the list grows as it must.
+ */
 struct ranges {
-	struct vlpi_range r[4 * SZ_64K / 8];
-	unsigned int n;
+	struct vlpi_range *r;
+	unsigned int n, max;
 };
 
 static void add_range(struct ranges *t, uint64_t gpa, uint64_t len)
 {
-	TEST_ASSERT(t->n < ARRAY_SIZE(t->r), "too many tables to guard");
+	if (t->n == t->max) {
+		t->max = t->max ? 2 * t->max : 1024;
+		t->r = realloc(t->r, t->max * sizeof(*t->r));
+		TEST_ASSERT(t->r, "%u ranges to guard: no memory", t->max);
+	}
 	t->r[t->n++] = (struct vlpi_range){ gpa, len };
 }
 
@@ -600,6 +609,8 @@ static unsigned int kmsg_reports(struct iter *it)
 
 struct totals {
 	unsigned long iters, reports, stray, restore_err, forwarded;
+	unsigned long most_ranges;	/* the most ranges an iteration guarded */
+	unsigned long most_seed;	/* and its seed, to replay it */
 };
 
 static void forward(struct iter *it, struct vlpi_vm *v, struct edu *edu,
@@ -647,6 +658,10 @@ static void one_iteration(struct iter *it, struct vlpi_vm *src,
 	t->restore_err += !!restore;
 
 	abi_tables(dst, &tables);
+	if (tables.n > t->most_ranges) {
+		t->most_ranges = tables.n;
+		t->most_seed = it->seed;
+	}
 	vlpi_memguard_take(dst->vm, &guard);
 	for (i = rnd(it, 4); i; i--) {
 		struct vlpi_msi msi = { rnd(it, NR_DEVS + 1),
@@ -726,7 +741,8 @@ static int run_worker(int w, int nr_workers, uint64_t seed, int nr_iters,
 	src = make_source();
 	for (k = w; k < nr_iters; k += nr_workers) {
 		memset(&it, 0, sizeof(it));
-		it.rng = (seed + k) * 2654435761u + 1;
+		it.seed = seed + k;
+		it.rng = it.seed * 2654435761u + 1;
 		if (verbose)
 			ksft_print_msg("iteration %d (-s %lu -c 1)\n", k,
 				       (unsigned long)(seed + k));
@@ -815,6 +831,10 @@ int main(int argc, char *argv[])
 			t.stray += wt.stray;
 			t.restore_err += wt.restore_err;
 			t.forwarded += wt.forwarded;
+			if (wt.most_ranges > t.most_ranges) {
+				t.most_ranges = wt.most_ranges;
+				t.most_seed = wt.most_seed;
+			}
 		}
 		close(pipes[w][0]);
 	}
@@ -830,6 +850,8 @@ int main(int argc, char *argv[])
 		       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	ksft_print_msg("restore fuzz: kernel reports %lu, stray bytes %lu\n",
 		       t.reports, t.stray);
+	ksft_print_msg("restore fuzz: ranges a save may write, at most %lu (-s %lu -c 1)\n",
+		       t.most_ranges, t.most_seed);
 	ksft_print_msg("restore fuzz: restores refused %lu, vLPIs forwarded %lu\n",
 		       t.restore_err, t.forwarded);
 	ksft_test_result(!failed && t.iters == (unsigned long)nr_iters,
