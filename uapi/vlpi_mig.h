@@ -31,23 +31,25 @@
 #endif
 
 /*
- * KVM_DEV_ARM_VLPI_MIG_CAPS: a __u64 at kvm_device_attr.addr.
- *   Read: what this host can do, as KVM_VLPI_MIG_CAP_* bits.
- *   Write, on the destination before the VM first runs: the source's caps.
- *   Refused with EOPNOTSUPP if this host cannot give a guarantee the source
- *   gave (KVM_VLPI_MIG_CAPS_GUARANTEES), EINVAL for an unknown bit, EBUSY
- *   once a vCPU has run.
+ * KVM_DEV_ARM_VLPI_MIG_CAPS (read-only): a __u64 at kvm_device_attr.addr,
+ * what a migration of this VM from this host carries, as
+ * KVM_VLPI_MIG_CAP_* bits: this host's GIC and this VM's POLICY applied.
+ * Reread it after writing POLICY.
  */
 #define KVM_DEV_ARM_VLPI_MIG_CAPS		0
 /*
- * KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS (read-only): a __u64, the source's caps
- * as the last accepted KVM_DEV_ARM_VLPI_MIG_CAPS write left them;
- * ENODATA if none was. Kept as long as the VM lives.
+ * KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS (read, write): a __u64, on the
+ * destination, the CAPS the source read before it saved the VM.
+ *   Write, before any vCPU of the VM has run: EBUSY after. Refused with
+ *   EOPNOTSUPP only for a bit of KVM_VLPI_MIG_CAPS_MANDATORY this module
+ *   does not know; any other bit is accepted, known or not, and what the
+ *   source's caps mean for the VM's interrupts is logged.
+ *   Read: the last accepted write; ENODATA if there was none.
  *
- * A VM whose VMM wrote CAPS or POLICY holds a reference on the module
- * until it is destroyed: rmmod is refused (EAGAIN) rather than forget
- * what the VMM set. The counters of STATS start again from 0 after a
- * reload.
+ * A VM whose VMM wrote SOURCE_CAPS or POLICY holds a reference on the
+ * module until it is destroyed: rmmod is refused (EAGAIN) rather than
+ * forget what the VMM set. The counters of STATS start again from 0
+ * after a reload.
  */
 #define KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS	3
 /*
@@ -101,14 +103,16 @@ struct kvm_vlpi_mig_stats {
 	__u64 full_saves;	/* saves made in one pass, software LPIs too */
 };
 
-/* vLPIs are injected directly by a GICv4 (kvm-arm.vgic_v4_enable=1) */
+/* Host facts: vLPIs are injected directly (kvm-arm.vgic_v4_enable=1) */
 #define KVM_VLPI_MIG_CAP_DIRECT_INJECTION	_BITULL(0)
-/* ... and the GIC is a GICv4.1, whose VPT can be read once unmapped */
+/* ... by a GICv4.1, whose VPT can be read once its vPE is unmapped */
 #define KVM_VLPI_MIG_CAP_GICV4_1		_BITULL(1)
 /* Bit 2 is reserved: never set */
 /*
- * KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES saves the pending state of
- * forwarded vLPIs, and KVM_DEV_ARM_ITS_SAVE_TABLES accepts forwarded ITEs
+ * The saves lose no pending interrupt: KVM_DEV_ARM_ITS_SAVE_TABLES accepts
+ * forwarded ITEs and KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES writes each
+ * forwarded vLPI's pending state into the LPI pending tables. Without
+ * direct injection nothing is forwarded, and the bit is set.
  */
 #define KVM_VLPI_MIG_CAP_SAVE			_BITULL(3)
 /*
@@ -119,10 +123,18 @@ struct kvm_vlpi_mig_stats {
  */
 #define KVM_VLPI_MIG_CAP_RESTORE		_BITULL(4)
 /* Bit 5 is reserved: never set */
-
-/* The caps that promise something a destination must keep promising */
-#define KVM_VLPI_MIG_CAPS_GUARANTEES	(KVM_VLPI_MIG_CAP_SAVE |	\
-					 KVM_VLPI_MIG_CAP_RESTORE)
-#define KVM_VLPI_MIG_CAPS_ALL		(_BITULL(6) - 1)
+/*
+ * With SAVE: a forwarded vLPI may be saved as pending when it was not
+ * (the conservative policy where its state cannot be read). The guest
+ * may take one interrupt more per vector, never one fewer.
+ */
+#define KVM_VLPI_MIG_CAP_SPURIOUS		_BITULL(6)
+/*
+ * Bits a destination must know to restore what the source saved: one it
+ * does not know makes it refuse SOURCE_CAPS (EOPNOTSUPP). None is defined:
+ * the tables a save writes are upstream's, which every kernel restores.
+ * A destination ignores the bits it does not know below this range.
+ */
+#define KVM_VLPI_MIG_CAPS_MANDATORY		(~(_BITULL(32) - 1))
 
 #endif /* _UAPI_VLPI_MIG_H */

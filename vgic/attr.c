@@ -6,7 +6,9 @@
  * Called from kvm_device_ioctl() with no vGIC lock held. A read, an
  * unknown attribute and HAS_DEVICE_ATTR never allocate: a VM the module
  * keeps no state for (one older than the module) reads as a new one
- * would. A VMM's setting (CAPS, POLICY) creates the state, as a save does.
+ * would. A VMM's setting (SOURCE_CAPS, POLICY) creates the state, as a
+ * save does. kvm->arch.config_lock orders the source caps against the
+ * VM's first KVM_RUN and their reads.
  */
 
 #include <linux/kvm_host.h>
@@ -17,55 +19,85 @@
 #include "vlpi_mig.h"
 
 /**
- * vlpi_mig_caps() - the capabilities a host reports to VMMs
+ * vlpi_mig_caps() - what a migration of a VM carries from a host
  * @info: how the host vGIC uses GICv4
  * @mode: how VPTs may be read
+ * @policy: the VM's KVM_VLPI_MIG_POLICY_*
+ *
+ * Under the legacy policy the module steps aside, and the caps are
+ * upstream's: a GICv4.1's VPTs are read by the vGIC itself.
  *
  * Return: KVM_VLPI_MIG_CAP_* bits.
  */
 u64 vlpi_mig_caps(const struct vgic_mig_host *info,
-		  enum vlpi_mig_vpt_mode mode)
+		  enum vlpi_mig_vpt_mode mode, u64 policy)
 {
 	u64 caps = 0;
 
-	if (info->has_gicv4)
-		caps |= KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
-			KVM_VLPI_MIG_CAP_RESTORE;
+	if (info->has_gicv4) {
+		caps |= KVM_VLPI_MIG_CAP_DIRECT_INJECTION;
+		if (policy != KVM_VLPI_MIG_POLICY_LEGACY)
+			caps |= KVM_VLPI_MIG_CAP_RESTORE;
+	}
 	if (mode == VLPI_MIG_VPT_GICV4_1)
 		caps |= KVM_VLPI_MIG_CAP_GICV4_1;
-	if (vlpi_mig_state_readable(mode))
+
+	switch (vlpi_mig_save_action(mode, policy)) {
+	case VLPI_MIG_UPSTREAM:
+		if (mode != VLPI_MIG_VPT_UNREADABLE)
+			caps |= KVM_VLPI_MIG_CAP_SAVE;
+		break;
+	case VLPI_MIG_READ:
 		caps |= KVM_VLPI_MIG_CAP_SAVE;
+		break;
+	case VLPI_MIG_ALL_PENDING:
+		caps |= KVM_VLPI_MIG_CAP_SAVE | KVM_VLPI_MIG_CAP_SPURIOUS;
+		break;
+	case VLPI_MIG_REFUSE:
+		break;
+	}
 
 	return caps;
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_caps);
 
 /**
- * vlpi_mig_caps_check() - whether this host can take a VM from a source
- * @source: the source's KVM_VLPI_MIG_CAP_* bits
- * @host: this host's
+ * vlpi_mig_caps_check() - whether this host can restore what a source saved
+ * @source: the KVM_VLPI_MIG_CAP_* bits the source read before its save
  *
- * Return: 0; -EINVAL for a bit this module does not know; -EOPNOTSUPP if
- * the source gave a guarantee (KVM_VLPI_MIG_CAPS_GUARANTEES) this host
- * cannot.
+ * The tables a save writes are upstream's, whatever the source's GIC,
+ * policy or module: every destination restores them and delivers what
+ * they hold, so no known bit is refused. Only a mandatory bit this module
+ * does not know says the source saved something it could not restore.
+ *
+ * Return: 0, or -EOPNOTSUPP.
  */
-int vlpi_mig_caps_check(u64 source, u64 host)
+int vlpi_mig_caps_check(u64 source)
 {
-	if (source & ~KVM_VLPI_MIG_CAPS_ALL)
-		return -EINVAL;
-	if (source & KVM_VLPI_MIG_CAPS_GUARANTEES & ~host)
-		return -EOPNOTSUPP;
-	return 0;
+	return source & KVM_VLPI_MIG_CAPS_MANDATORY ? -EOPNOTSUPP : 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_caps_check);
 
+/* What the source's caps mean for the interrupts the VM will take */
+static void vlpi_mig_log_source_caps(struct kvm *kvm, u64 source)
+{
+	if (!(source & KVM_VLPI_MIG_CAP_DIRECT_INJECTION))
+		return;
+	if (!(source & KVM_VLPI_MIG_CAP_SAVE))
+		pr_info_ratelimited("VM %d: source caps %#llx: forwarded vLPIs pending at the source's stop were not saved\n",
+				    kvm->userspace_pid, source);
+	else if (source & KVM_VLPI_MIG_CAP_SPURIOUS)
+		pr_info_ratelimited("VM %d: source caps %#llx: every forwarded vLPI saved pending, the guest may take a spurious interrupt\n",
+				    kvm->userspace_pid, source);
+}
+
 /*
- * The source's caps, checked against this host's and remembered for the
- * VM's life (KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS reads them back); the VM
- * then pins the module, so that a reload cannot forget them.
+ * The source's caps, checked and remembered for the VM's life
+ * (KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS reads them back); the VM then pins
+ * the module, so that a reload cannot forget them.
  */
-static int vlpi_mig_set_caps(struct vlpi_mig_vm *vm, struct kvm *kvm,
-			     u64 __user *uaddr)
+static int vlpi_mig_set_source_caps(struct vlpi_mig_vm *vm, struct kvm *kvm,
+				    u64 __user *uaddr)
 {
 	u64 source;
 	int ret;
@@ -82,24 +114,39 @@ static int vlpi_mig_set_caps(struct vlpi_mig_vm *vm, struct kvm *kvm,
 		goto out;
 	}
 
-	ret = vlpi_mig_caps_check(source, vlpi_mig_host_caps());
-	if (ret == -EOPNOTSUPP)
-		pr_warn_ratelimited("VM %d: the source guaranteed %#llx, this host cannot: %#llx\n",
-				    kvm->userspace_pid,
-				    source & KVM_VLPI_MIG_CAPS_GUARANTEES,
-				    source & KVM_VLPI_MIG_CAPS_GUARANTEES &
-				    ~vlpi_mig_host_caps());
-	else if (ret)
-		pr_warn_ratelimited("VM %d: source caps %#llx: unknown bits %#llx\n",
+	ret = vlpi_mig_caps_check(source);
+	if (ret) {
+		pr_warn_ratelimited("VM %d: source caps %#llx refused: the source saved state this host does not know how to restore (mandatory bits %#llx)\n",
 				    kvm->userspace_pid, source,
-				    source & ~KVM_VLPI_MIG_CAPS_ALL);
-	if (!ret)
-		ret = vlpi_mig_vm_pin(vm);
-	if (!ret)
-		WRITE_ONCE(vm->source_caps, source | VLPI_MIG_SOURCE_CAPS_SET);
+				    source & KVM_VLPI_MIG_CAPS_MANDATORY);
+		goto out;
+	}
+	ret = vlpi_mig_vm_pin(vm);
+	if (ret)
+		goto out;
+	WRITE_ONCE(vm->source_caps, source);
+	vm->source_caps_set = true;
+	vlpi_mig_log_source_caps(kvm, source);
 out:
 	mutex_unlock(&kvm->arch.config_lock);
 	return ret;
+}
+
+static int vlpi_mig_get_source_caps(struct vlpi_mig_vm *vm, struct kvm *kvm,
+				    u64 __user *uaddr)
+{
+	bool set = false;
+	u64 source = 0;
+
+	if (vm) {
+		mutex_lock(&kvm->arch.config_lock);
+		set = vm->source_caps_set;
+		source = vm->source_caps;
+		mutex_unlock(&kvm->arch.config_lock);
+	}
+	if (!set)
+		return -ENODATA;
+	return put_user(source, uaddr);
 }
 
 static int vlpi_mig_set_policy(struct vlpi_mig_vm *vm, u64 __user *uaddr)
@@ -156,7 +203,7 @@ static int vlpi_mig_set_attr(struct kvm_device *dev,
 	u64 __user *uaddr = u64_to_user_ptr(attr->addr);
 	struct vlpi_mig_vm *vm;
 
-	if (attr->attr != KVM_DEV_ARM_VLPI_MIG_CAPS &&
+	if (attr->attr != KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS &&
 	    attr->attr != KVM_DEV_ARM_VLPI_MIG_POLICY)
 		return -ENXIO;
 
@@ -164,8 +211,8 @@ static int vlpi_mig_set_attr(struct kvm_device *dev,
 	if (IS_ERR(vm))
 		return PTR_ERR(vm);
 
-	if (attr->attr == KVM_DEV_ARM_VLPI_MIG_CAPS)
-		return vlpi_mig_set_caps(vm, dev->kvm, uaddr);
+	if (attr->attr == KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS)
+		return vlpi_mig_set_source_caps(vm, dev->kvm, uaddr);
 	return vlpi_mig_set_policy(vm, uaddr);
 }
 
@@ -174,16 +221,12 @@ static int vlpi_mig_get_attr(struct kvm_device *dev,
 {
 	u64 __user *uaddr = u64_to_user_ptr(attr->addr);
 	struct vlpi_mig_vm *vm = vlpi_mig_vm_find(dev->kvm);
-	u64 source;
 
 	switch (attr->attr) {
 	case KVM_DEV_ARM_VLPI_MIG_CAPS:
-		return put_user(vlpi_mig_host_caps(), uaddr);
+		return put_user(vlpi_mig_vm_caps(vm), uaddr);
 	case KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS:
-		source = vm ? READ_ONCE(vm->source_caps) : 0;
-		if (!source)
-			return -ENODATA;
-		return put_user(source & ~VLPI_MIG_SOURCE_CAPS_SET, uaddr);
+		return vlpi_mig_get_source_caps(vm, dev->kvm, uaddr);
 	case KVM_DEV_ARM_VLPI_MIG_POLICY:
 		return put_user(vlpi_mig_vm_policy(vm), uaddr);
 	case KVM_DEV_ARM_VLPI_MIG_STATS:

@@ -75,6 +75,14 @@ static int stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
 
+/* The CAPS of a VM created now, under the default policy */
+static int caps_get(void *data, u64 *val)
+{
+	*val = vlpi_mig_vm_caps(NULL);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(caps_fops, caps_get, NULL, "%#llx\n");
+
 static int __init vlpi_mig_init(void)
 {
 	struct vlpi_mig_host *host = &vlpi_mig_host;
@@ -97,13 +105,13 @@ static int __init vlpi_mig_init(void)
 		return ret;
 	}
 
-	host->caps = vlpi_mig_host_caps();
-	debugfs_create_x64("caps", 0444, vlpi_mig_debugfs, &host->caps);
+	debugfs_create_file_unsafe("caps", 0444, vlpi_mig_debugfs, NULL,
+				   &caps_fops);
 	pr_info("loaded: GIC %s, direct injection %s, VPT access: %s, caps %#llx\n",
 		!host->info.has_gicv4 ? "v3 or v4 unused" :
 		host->info.has_gicv4_1 ? "v4.1" : "v4.0",
 		host->info.has_gicv4 ? "on" : "off",
-		vlpi_mig_vpt_mode_name(vlpi_mig_vpt()), host->caps);
+		vlpi_mig_vpt_mode_name(vlpi_mig_vpt()), vlpi_mig_vm_caps(NULL));
 	return 0;
 }
 

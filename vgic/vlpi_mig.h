@@ -45,11 +45,9 @@ struct vgic_irq;
  * struct vlpi_mig_host - what this host can do
  * @info: how the host vGIC uses GICv4, filled in by vgic_mig_register()
  *	before any hook can run
- * @caps: vlpi_mig_host_caps(), for debugfs
  */
 struct vlpi_mig_host {
 	struct vgic_mig_host info;
-	u64 caps;
 };
 
 extern struct vlpi_mig_host vlpi_mig_host;
@@ -109,9 +107,6 @@ struct vlpi_mig_stats {
 	atomic64_t full_saves;
 };
 
-/* In vlpi_mig_vm::source_caps: the VMM wrote them, even if 0 */
-#define VLPI_MIG_SOURCE_CAPS_SET	BIT_ULL(63)
-
 /**
  * struct vlpi_mig_vm - the module's state for one VM
  * @kvm: the VM; never dereferenced after vlpi_mig_vm_destroy()
@@ -126,8 +121,8 @@ struct vlpi_mig_stats {
  *	when the state was created: while they are the same, no vCPU has
  *	run, and the @held states are still true
  * @policy: KVM_VLPI_MIG_POLICY_*, set by the VMM at any time
- * @source_caps: the source's KVM_VLPI_MIG_CAP_* bits this host accepted,
- *	with VLPI_MIG_SOURCE_CAPS_SET; 0 if the VMM wrote none
+ * @source_caps: the source's KVM_VLPI_MIG_CAP_* bits this host accepted
+ * @source_caps_set: the VMM wrote @source_caps; both under config_lock
  * @pinned: the VMM made a setting, so the VM holds a module reference
  * @its_action: how the last ITS save that kept forwarded ITEs said their
  *	state is saved, which the next pending-table save follows
@@ -147,6 +142,7 @@ struct vlpi_mig_vm {
 	u64 quiet_exits;
 	u64 policy;
 	u64 source_caps;
+	bool source_caps_set;
 	bool pinned;
 	enum vlpi_mig_action its_action;
 	bool its_saved;
@@ -175,13 +171,14 @@ void vlpi_mig_vm_show(struct seq_file *m);
 
 /* attr.c */
 u64 vlpi_mig_caps(const struct vgic_mig_host *info,
-		  enum vlpi_mig_vpt_mode mode);
-int vlpi_mig_caps_check(u64 source, u64 host);
+		  enum vlpi_mig_vpt_mode mode, u64 policy);
+int vlpi_mig_caps_check(u64 source);
 
-/* The KVM_VLPI_MIG_CAP_* bits this host reports to VMMs */
-static inline u64 vlpi_mig_host_caps(void)
+/* The KVM_VLPI_MIG_CAP_* bits of a VM (@vm may be NULL) on this host */
+static inline u64 vlpi_mig_vm_caps(const struct vlpi_mig_vm *vm)
 {
-	return vlpi_mig_caps(&vlpi_mig_host.info, vlpi_mig_vpt());
+	return vlpi_mig_caps(&vlpi_mig_host.info, vlpi_mig_vpt(),
+			     vlpi_mig_vm_policy(vm));
 }
 
 int vlpi_mig_attr(struct kvm_device *dev, struct kvm_device_attr *attr,

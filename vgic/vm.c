@@ -17,7 +17,7 @@
  * up, locklessly: a VM without state is served with the default policy,
  * and what it does is not counted.
  *
- * Settings a VMM made (a POLICY or the source's CAPS) must not be reset
+ * Settings a VMM made (a POLICY or the SOURCE_CAPS) must not be reset
  * behind its back by a module reload: a VM that holds any pins the module
  * (vlpi_mig_vm_pin()) until the VM is destroyed, so that rmmod is refused
  * while it lives. A VM that holds none loses nothing but its counters.
@@ -535,7 +535,7 @@ void vlpi_mig_vm_show(struct seq_file *m)
 		st = &vm->stats;
 		seq_printf(m, "pid %d policy %llu source_caps %#llx forwarded %llu saved_pending %lld skipped %lld refused %lld restored %lld kept %lld unforward_running %lld restore_busy %lld unreadable %lld full_saves %lld\n",
 			   vm->pid, READ_ONCE(vm->policy),
-			   READ_ONCE(vm->source_caps) & ~VLPI_MIG_SOURCE_CAPS_SET,
+			   READ_ONCE(vm->source_caps),
 			   vlpi_mig_vm_forwarded(vm->kvm),
 			   atomic64_read(&st->saved_pending),
 			   atomic64_read(&st->skipped),

@@ -4,12 +4,13 @@
  * bad input to each: unknown attributes, wrong sizes and pointers, invalid
  * values, and writes after the VM has run where those are forbidden.
  *
- * Run with the module loaded; CAPS validation refuses a missing guarantee
- * only on a host that lacks one (GICv4.0), and says so elsewhere.
+ * Run with the module loaded. CAPS is what the VM's migration carries,
+ * checked against what the bed booted under each policy; SOURCE_CAPS
+ * accepts what any host reports, refusing only an unknown mandatory bit.
  *
- * What a VMM sets is never forgotten behind its back: accepted CAPS read
- * back through SOURCE_CAPS, and a VM holding a setting pins the module,
- * so that rmmod is refused until the VM is gone.
+ * What a VMM sets is never forgotten behind its back: accepted source
+ * caps read back, and a VM holding a setting pins the module, so that
+ * rmmod is refused until the VM is gone.
  *
  * What it only reads costs nothing: for a VM the module keeps no state
  * for (one created before it was loaded), CAPS, a read of any attribute,
@@ -136,33 +137,70 @@ static void test_stats(struct vlpi_vm *v)
 			 "STATS is read-only: SET is ENXIO\n");
 }
 
-static void test_caps(struct vlpi_vm *v, uint64_t host)
+/* What each class of host reports, under each policy (uapi/vlpi_mig.h) */
+static const uint64_t every_source[] = {
+	0,					/* no module, or none read */
+	KVM_VLPI_MIG_CAP_SAVE,			/* no direct injection */
+	KVM_VLPI_MIG_CAP_DIRECT_INJECTION | KVM_VLPI_MIG_CAP_RESTORE,
+	KVM_VLPI_MIG_CAP_DIRECT_INJECTION | KVM_VLPI_MIG_CAP_RESTORE |
+		KVM_VLPI_MIG_CAP_SAVE | KVM_VLPI_MIG_CAP_SPURIOUS,
+	KVM_VLPI_MIG_CAP_DIRECT_INJECTION,	/* GICv4.0, legacy */
+	KVM_VLPI_MIG_CAP_DIRECT_INJECTION | KVM_VLPI_MIG_CAP_GICV4_1 |
+		KVM_VLPI_MIG_CAP_SAVE | KVM_VLPI_MIG_CAP_RESTORE,
+	KVM_VLPI_MIG_CAP_DIRECT_INJECTION | KVM_VLPI_MIG_CAP_GICV4_1 |
+		KVM_VLPI_MIG_CAP_SAVE,		/* GICv4.1, legacy */
+};
+
+/*
+ * CAPS is the VM's own, under its POLICY; SOURCE_CAPS takes what any
+ * source read, and refuses only a mandatory bit this module does not know
+ */
+static void test_caps(struct vlpi_vm *v)
 {
-	uint64_t src = host, lacking = KVM_VLPI_MIG_CAPS_GUARANTEES & ~host;
-	uint64_t got = 0;
+	uint64_t p, got = 0, src, caps[3];
+	unsigned int i, refused = 0;
+	bool ok = true;
+
+	for (p = KVM_VLPI_MIG_POLICY_STRICT; p <= KVM_VLPI_MIG_POLICY_LEGACY; p++) {
+		ok &= !set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p) &&
+		      !get(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &caps[p]) &&
+		      caps[p] == vlpi_expected_caps(p);
+	}
+	p = KVM_VLPI_MIG_POLICY_STRICT;
+	TEST_ASSERT(!set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p), "POLICY strict");
+	ksft_test_result(ok,
+			 "CAPS follows the VM's POLICY: strict %#lx, conservative %#lx, legacy %#lx (want %#lx %#lx %#lx)\n",
+			 (unsigned long)caps[0], (unsigned long)caps[1],
+			 (unsigned long)caps[2],
+			 (unsigned long)vlpi_expected_caps(0),
+			 (unsigned long)vlpi_expected_caps(1),
+			 (unsigned long)vlpi_expected_caps(2));
+	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &caps[0]) == ENXIO,
+			 "CAPS is read-only: SET is ENXIO\n");
 
 	ksft_test_result(get(v, KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, &got) ==
 			 ENODATA,
-			 "SOURCE_CAPS before any CAPS write is ENODATA\n");
-	ksft_test_result(!set(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &src),
-			 "the destination accepts its own CAPS before running\n");
-	src = host | (1ull << 40);
-	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &src) == EINVAL,
-			 "CAPS with an unknown bit is EINVAL\n");
-	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_CAPS, BAD_PTR) == EFAULT,
-			 "CAPS from a bad pointer is EFAULT\n");
-	/* Planned only where the host lacks a guarantee (main()) */
-	if (lacking) {
-		src = host | lacking;
-		ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &src) ==
-				 EOPNOTSUPP,
-				 "a source guarantee this host lacks (%#lx) is EOPNOTSUPP\n",
-				 (unsigned long)lacking);
+			 "SOURCE_CAPS before any write is ENODATA\n");
+	for (i = 0; i < ARRAY_SIZE(every_source); i++) {
+		src = every_source[i];
+		refused += !!set(v, KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, &src);
 	}
+	ksft_test_result(!refused,
+			 "SOURCE_CAPS of every host class and policy accepted (%u of %zu refused)\n",
+			 refused, ARRAY_SIZE(every_source));
+	src = KVM_VLPI_MIG_CAP_SAVE | (1ull << 20);
+	ksft_test_result(!set(v, KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, &src),
+			 "a newer module's informational bit (20) is accepted\n");
+	src = KVM_VLPI_MIG_CAP_SAVE | (1ull << 40);
+	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, &src) ==
+			 EOPNOTSUPP,
+			 "an unknown mandatory bit (40) is EOPNOTSUPP\n");
+	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, BAD_PTR) ==
+			 EFAULT,
+			 "SOURCE_CAPS from a bad pointer is EFAULT\n");
 	ksft_test_result(!get(v, KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, &got) &&
-			 got == host &&
-			 set(v, KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, &got) == ENXIO,
-			 "SOURCE_CAPS remembers the accepted CAPS (%#lx), not the refused, and is read-only\n",
+			 got == (KVM_VLPI_MIG_CAP_SAVE | (1ull << 20)),
+			 "SOURCE_CAPS reads back the last accepted write (%#lx), not the refused\n",
 			 (unsigned long)got);
 }
 
@@ -276,9 +314,9 @@ static void test_pin(uint64_t caps)
 			 "the VM's destruction drops its reference (refcnt %lu)\n",
 			 (unsigned long)refs2);
 
-	/* Accepted CAPS pin it as a POLICY does (uapi/vlpi_mig.h) */
-	v = pinned_by(KVM_DEV_ARM_VLPI_MIG_CAPS, &caps, "the CAPS it accepted",
-		      refs0);
+	/* Accepted source caps pin it as a POLICY does (uapi/vlpi_mig.h) */
+	v = pinned_by(KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, &caps,
+		      "the SOURCE_CAPS it accepted", refs0);
 	vlpi_vm_free(v);
 	refs_back_to(refs0);
 }
@@ -288,34 +326,36 @@ static void test_after_run(struct vlpi_vm *v, uint64_t host)
 	uint64_t p = KVM_VLPI_MIG_POLICY_CONSERVATIVE;
 
 	vlpi_run_to_sync(v->vcpus[0], 1);
-	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &host) == EBUSY,
-			 "CAPS written after the VM has run is EBUSY\n");
+	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, &host) ==
+			 EBUSY,
+			 "SOURCE_CAPS written after the VM has run is EBUSY\n");
 	ksft_test_result(!set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p),
 			 "POLICY may still change after the VM has run\n");
 }
 
 int main(int argc, char *argv[])
 {
-	uint64_t host = vlpi_expected_caps(), got = ~0ull;
+	uint64_t host = vlpi_expected_caps(KVM_VLPI_MIG_POLICY_STRICT);
+	uint64_t got = ~0ull;
 	struct vlpi_vm *v;
 	int ret;
 
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("the attributes need the module (-m)\n");
 	/* What the bed booted and the module was loaded with */
-	ksft_set_plan(28 + !!(KVM_VLPI_MIG_CAPS_GUARANTEES & ~host));
+	ksft_set_plan(31);
 	test_no_state();
 
 	v = vlpi_vm_create(1, guest_code);
 	ret = get(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &got);
 	ksft_test_result(!ret && got == host,
-			 "CAPS %#lx, as the command line gives (%#lx)\n",
+			 "CAPS %#lx, as the command line gives under strict (%#lx)\n",
 			 (unsigned long)got, (unsigned long)host);
 
 	test_has_attr(v);
 	test_policy(v);
 	test_stats(v);
-	test_caps(v, host);
+	test_caps(v);
 	test_after_run(v, host);
 
 	vlpi_vm_free(v);

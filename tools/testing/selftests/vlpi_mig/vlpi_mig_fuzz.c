@@ -194,7 +194,7 @@ struct model {
 	int generation;			/* of the module this VM last saw */
 	/*
 	 * The module has state for the VM: made with the VM, and after a
-	 * reload by the first save, or SET of CAPS or POLICY, valid or not
+	 * reload by the first save, or SET of SOURCE_CAPS or POLICY, valid or not
 	 */
 	bool state;
 	/* The last ITS save kept a forwarded ITE: the next pending save reads */
@@ -641,12 +641,12 @@ static void step_attr(struct seq *s)
 		want = EINVAL;
 		model_state(&s->m);
 		break;
-	case 3:		/* CAPS with a bit nobody knows */
-		a.attr = KVM_DEV_ARM_VLPI_MIG_CAPS;
-		val = 1ull << (6 + rnd(s, 58));
+	case 3:		/* source caps with a mandatory bit nobody knows */
+		a.attr = KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS;
+		val = 1ull << (32 + rnd(s, 32));
 		a.addr = (uint64_t)&val;
 		ret = __kvm_ioctl(s->v->gic_fd, KVM_SET_DEVICE_ATTR, &a);
-		want = s->m.ran ? EBUSY : EINVAL;
+		want = s->m.ran ? EBUSY : EOPNOTSUPP;
 		model_state(&s->m);
 		break;
 	default:	/* STATS of a wrong size */

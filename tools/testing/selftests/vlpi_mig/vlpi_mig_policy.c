@@ -231,17 +231,16 @@ static void run_policy(uint64_t policy, enum mode mode, struct edu *edus,
 			 bits_ok && st.refused == e->refused &&
 			 refuse_ok && refuses == e->refused &&
 			 st.unreadable == e->unreadable &&
-			 !!(caps & KVM_VLPI_MIG_CAP_SAVE) ==
-			 (mode == GICV4_1),
-			 "%s, %s: ITS save %s, pending save %s, saved bits %d %d, refused %lu (trace: %u vlpi_mig_refuse), unreadable %lu, CAPS %s SAVE\n",
+			 caps == vlpi_expected_caps(policy),
+			 "%s, %s: ITS save %s, pending save %s, saved bits %d %d, refused %lu (trace: %u vlpi_mig_refuse), unreadable %lu, CAPS %#lx (want %#lx)\n",
 			 mode_names[mode], policy_names[policy],
 			 its_err ? strerror(its_err) : "ok",
 			 pend_err ? strerror(pend_err) : "ok",
 			 vlpi_pend_bit(table, lpis[0].intid),
 			 vlpi_pend_bit(table, lpis[1].intid),
 			 (unsigned long)st.refused, refuses,
-			 (unsigned long)st.unreadable,
-			 caps & KVM_VLPI_MIG_CAP_SAVE ? "with" : "without");
+			 (unsigned long)st.unreadable, (unsigned long)caps,
+			 (unsigned long)vlpi_expected_caps(policy));
 
 	/* Tables a VMM can migrate: the ITS save succeeded */
 	if (!e->its_err)

@@ -41,7 +41,8 @@ static void upstream_attrs_unchanged(struct vlpi_vm *v)
 static void with_module(void)
 {
 	uint64_t vms_before, vms_during = 0, vms_after = ~0ull;
-	uint64_t caps = ~0ull, want = vlpi_expected_caps(), dbg_caps = ~0ull;
+	uint64_t want = vlpi_expected_caps(KVM_VLPI_MIG_POLICY_STRICT);
+	uint64_t caps = ~0ull, dbg_caps = ~0ull;
 	struct vlpi_vm *v;
 	int ret;
 
@@ -77,8 +78,8 @@ static void with_module(void)
 			 "CAPS into a bad pointer is EFAULT\n");
 
 	ret = __kvm_device_attr_set(v->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
-				    KVM_DEV_ARM_VLPI_MIG_CAPS, &caps);
-	ksft_test_result(!ret, "this host's own CAPS, written before the VM runs, are accepted\n");
+				    KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS, &caps);
+	ksft_test_result(!ret, "this host's CAPS, as a source's, accepted before the VM runs\n");
 
 	upstream_attrs_unchanged(v);
 

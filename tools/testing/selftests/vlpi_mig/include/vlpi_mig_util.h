@@ -112,10 +112,10 @@ unsigned int vlpi_save_vpe_unmaps(unsigned int nr_vcpus);
 bool vlpi_vpt_readable(void);
 
 /*
- * The CAPS the host should report, worked out from the command line the
- * bed booted and the parameter the module was loaded with, never from the
- * module's answer
+ * The CAPS a VM under @policy should read, worked out from the command
+ * line the bed booted and the GIC it emulates, never from the module's
+ * answer. The plans load the module with its default policy, strict.
  */
-uint64_t vlpi_expected_caps(void);
+uint64_t vlpi_expected_caps(uint64_t policy);
 
 #endif /* SELFTEST_VLPI_MIG_UTIL_H */

@@ -194,19 +194,25 @@ unsigned int vlpi_save_vpe_unmaps(unsigned int nr_vcpus)
 	return vlpi_host_gicv4_1() ? nr_vcpus : 0;
 }
 
-/* The caps a host should report, worked out without asking the module */
-uint64_t vlpi_expected_caps(void)
+/*
+ * The caps, by uapi/vlpi_mig.h's rules: without direct injection nothing
+ * is forwarded and every save carries all; a GICv4.1's VPTs are read
+ * under every policy (by the vGIC itself under legacy); a GICv4.0's
+ * state is saved only as all pending (conservative); the restore transfer
+ * is the module's unless it steps aside (legacy)
+ */
+uint64_t vlpi_expected_caps(uint64_t policy)
 {
-	uint64_t caps = 0;
+	uint64_t caps = KVM_VLPI_MIG_CAP_DIRECT_INJECTION;
 
-	if (cmdline_has("kvm-arm.vgic_v4_enable=1"))
-		caps |= KVM_VLPI_MIG_CAP_DIRECT_INJECTION |
-			KVM_VLPI_MIG_CAP_RESTORE;
-	if (!caps)
-		return 0;
-	/* The bed's GIC: a GICv4.1 is read after unmapping its vPEs */
+	if (!cmdline_has("kvm-arm.vgic_v4_enable=1"))
+		return KVM_VLPI_MIG_CAP_SAVE;
 	if (vlpi_host_gicv4_1())
 		caps |= KVM_VLPI_MIG_CAP_GICV4_1 | KVM_VLPI_MIG_CAP_SAVE;
+	else if (policy == KVM_VLPI_MIG_POLICY_CONSERVATIVE)
+		caps |= KVM_VLPI_MIG_CAP_SAVE | KVM_VLPI_MIG_CAP_SPURIOUS;
+	if (policy != KVM_VLPI_MIG_POLICY_LEGACY)
+		caps |= KVM_VLPI_MIG_CAP_RESTORE;
 	return caps;
 }
 
