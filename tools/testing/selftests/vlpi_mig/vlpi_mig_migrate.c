@@ -44,97 +44,10 @@
 
 #include "vfio_edu.h"
 #include "vlpi_its.h"
+#include "vlpi_four.h"
 #include "vlpi_observe.h"
 #include "vlpi_migrate.h"
 #include "vlpi_mig_util.h"
-
-#define NR_VCPUS	2
-#define FRESH		1	/* lpis[FRESH] is raised after migration */
-#define GUEST_WAIT_US	20000
-
-struct lpi {
-	const char *bdf;
-	struct vlpi_msi msi;
-	uint32_t vcpu;
-	uint32_t intid;
-	bool pending;		/* at the source */
-};
-
-static const struct lpi lpis[] = {
-	{ "0000:00:02.0", { 0x10, 0 }, 0, 8192, true },
-	{ "0000:00:03.0", { 0x11, 0 }, 1, 8193, false },
-	{ "0000:00:04.0", { 0x12, 0 }, 0, 8194, false },
-	{ "0000:00:05.0", { 0x13, 0 }, 1, 8195, true },
-};
-
-#define NR_LPIS		ARRAY_SIZE(lpis)
-
-/* Deliveries seen by the guest, per LPI; [NR_LPIS] counts any other */
-static uint32_t delivered[NR_LPIS + 1];
-
-static void guest_irq_handler(struct ex_regs *regs)
-{
-	uint32_t intid = gic_get_and_ack_irq();
-	uint32_t i;
-
-	if (intid == IAR_SPURIOUS)
-		return;
-	for (i = 0; i < NR_LPIS && lpis[i].intid != intid; i++)
-		;
-	WRITE_ONCE(delivered[i], delivered[i] + 1);
-	gic_set_eoi(intid);
-}
-
-static void guest_code(void)
-{
-	unsigned int i;
-
-	local_irq_disable();
-	vlpi_guest_gic_init();
-	if (guest_get_vcpuid() == 0) {
-		vlpi_guest_its_init();
-		for (i = 0; i < NR_LPIS; i++) {
-			vlpi_guest_map_device(lpis[i].msi.devid, i);
-			vlpi_guest_map_event(lpis[i].msi.devid,
-					     lpis[i].msi.eventid,
-					     lpis[i].vcpu, lpis[i].intid);
-		}
-		vlpi_guest_invall();
-	}
-	GUEST_SYNC(1);
-
-	/* On the destination: take whatever is pending, twice */
-	for (i = 2; i <= 3; i++) {
-		local_irq_enable();
-		udelay(GUEST_WAIT_US);
-		local_irq_disable();
-		GUEST_SYNC(i);
-	}
-	GUEST_DONE();
-}
-
-static struct vlpi_vm *create_vm(void)
-{
-	struct vlpi_vm *v = vlpi_its_vm_create(NR_VCPUS, guest_code);
-	unsigned int cpu;
-
-	vm_init_descriptor_tables(v->vm);
-	for (cpu = 0; cpu < NR_VCPUS; cpu++)
-		vcpu_init_descriptor_tables(v->vcpus[cpu]);
-	vm_install_exception_handler(v->vm, VECTOR_IRQ_CURRENT,
-				     guest_irq_handler);
-	return v;
-}
-
-static void forward(struct vlpi_vm *v, int *efds, bool on)
-{
-	struct vlpi_msi msis[NR_LPIS];
-	unsigned int i;
-
-	for (i = 0; i < NR_LPIS; i++)
-		msis[i] = lpis[i].msi;
-	vlpi_irqfds(v, msis, efds, NR_LPIS, on);
-}
 
 /* What a vlpis file's pending column must show */
 enum vlpis_state {
@@ -156,17 +69,17 @@ static bool vlpis_file_ok(struct vlpi_vm *v, const int *host_irqs,
 	int n, i;
 
 	n = vlpi_debugfs_vlpis(v, vm_id, rows, 8);
-	ok = n == NR_LPIS && *vm_id;
+	ok = n == FOUR_LPIS && *vm_id;
 	for (i = 0; i < n; i++)
 		ksft_print_msg("debugfs vlpis of VM %u: intid %u host_irq %d vcpu %d pending %d\n",
 			       *vm_id, rows[i].intid, rows[i].host_irq,
 			       rows[i].vcpu, rows[i].pending);
-	for (i = 0; ok && i < (int)NR_LPIS; i++) {
-		r = vlpi_row_find(rows, n, lpis[i].intid);
+	for (i = 0; ok && i < (int)FOUR_LPIS; i++) {
+		r = vlpi_row_find(rows, n, four_lpis[i].intid);
 		ok = r && r->host_irq == host_irqs[i] &&
-		     r->vcpu == (int)lpis[i].vcpu &&
-		     r->pending == (want == SAVED ? (int)lpis[i].pending :
-				    want == RESTORED && lpis[i].pending ? 1 :
+		     r->vcpu == (int)four_lpis[i].vcpu &&
+		     r->pending == (want == SAVED ? (int)four_lpis[i].pending :
+				    want == RESTORED && four_lpis[i].pending ? 1 :
 				    -1);
 	}
 	return ok;
@@ -199,19 +112,19 @@ static void trace_check(unsigned int src_id, unsigned int dst_id,
 			       evs[i].name, evs[i].pid, evs[i].vm_id,
 			       evs[i].vcpu, evs[i].intid, evs[i].host_irq,
 			       evs[i].pending, evs[i].ret);
-	for (i = 0; i < (int)NR_LPIS; i++) {
-		e = vlpi_trace_find(evs, n, "save", lpis[i].intid, src_id);
+	for (i = 0; i < (int)FOUR_LPIS; i++) {
+		e = vlpi_trace_find(evs, n, "save", four_lpis[i].intid, src_id);
 		saved &= e && e->pid == getpid() &&
-			 e->vcpu == (int)lpis[i].vcpu &&
+			 e->vcpu == (int)four_lpis[i].vcpu &&
 			 e->host_irq == host_irqs[i] &&
-			 e->pending == lpis[i].pending && !e->ret;
-		e = vlpi_trace_find(evs, n, "restore", lpis[i].intid, dst_id);
-		restored &= lpis[i].pending ?
+			 e->pending == four_lpis[i].pending && !e->ret;
+		e = vlpi_trace_find(evs, n, "restore", four_lpis[i].intid, dst_id);
+		restored &= four_lpis[i].pending ?
 			    e && e->host_irq == host_irqs[i] &&
-			    e->vcpu == (int)lpis[i].vcpu && !e->ret : !e;
-		e = vlpi_trace_find(evs, n, "unforward", lpis[i].intid, src_id);
+			    e->vcpu == (int)four_lpis[i].vcpu && !e->ret : !e;
+		e = vlpi_trace_find(evs, n, "unforward", four_lpis[i].intid, src_id);
 		unfwd &= e && e->host_irq == host_irqs[i] && !e->ret &&
-			 e->pending == lpis[i].pending;
+			 e->pending == four_lpis[i].pending;
 	}
 	ksft_test_result(saved,
 			 "trace: a save event per vLPI, from the source, with its vCPU, host IRQ and state\n");
@@ -221,21 +134,11 @@ static void trace_check(unsigned int src_id, unsigned int dst_id,
 			 "trace: an unforward event per vLPI as the source let go, its state read\n");
 }
 
-/* Run every vCPU to @stage and fetch what the guest counted */
-static void run_all(struct vlpi_vm *v, uint64_t stage)
-{
-	unsigned int cpu;
-
-	for (cpu = 0; cpu < NR_VCPUS; cpu++)
-		vlpi_run_to_sync(v->vcpus[cpu], stage);
-	sync_global_from_guest(v->vm, delivered);
-}
-
 int main(int argc, char *argv[])
 {
 	char got[128] = "", lost[128] = "", extra[128] = "";
-	struct edu edus[NR_LPIS];
-	int efds[NR_LPIS], host_irqs[NR_LPIS], its_err, pend_err, rest_err;
+	struct edu edus[FOUR_LPIS];
+	int efds[FOUR_LPIS], host_irqs[FOUR_LPIS], its_err, pend_err, rest_err;
 	unsigned int src_id = 0, dst_id = 0;
 	struct vlpi_vm *src, *dst;
 	bool module, once = true;
@@ -243,39 +146,39 @@ int main(int argc, char *argv[])
 	unsigned int i, late;
 
 	module = vlpi_mig_test_start(argc, argv);
-	for (i = 0; i < NR_LPIS; i++)
-		if (!edu_open(&edus[i], lpis[i].bdf))
+	for (i = 0; i < FOUR_LPIS; i++)
+		if (!edu_open(&edus[i], four_lpis[i].bdf))
 			ksft_exit_skip("%s is not bound to vfio-pci\n",
-				       lpis[i].bdf);
+				       four_lpis[i].bdf);
 	ksft_set_plan(module ? 17 : 6);
 	if (module)
 		TEST_ASSERT(vlpi_trace_start(), "tracefs: vlpi_mig events");
 
 	/* The source: forwarding up, the chosen subset pending, saved */
-	src = create_vm();
-	for (i = NR_VCPUS; i-- > 0;)
+	src = four_vm_create();
+	for (i = FOUR_VCPUS; i-- > 0;)
 		vlpi_run_to_sync(src->vcpus[i], 1);
-	for (i = 0; i < NR_LPIS; i++) {
+	for (i = 0; i < FOUR_LPIS; i++) {
 		efds[i] = eventfd(0, EFD_NONBLOCK);
 		TEST_ASSERT(efds[i] >= 0, "eventfd");
 	}
-	forward(src, efds, true);
-	for (i = 0; i < NR_LPIS; i++)
+	four_forward(src, efds, true);
+	for (i = 0; i < FOUR_LPIS; i++)
 		edu_enable_msi(&edus[i], efds[i]);
-	for (i = 0; i < NR_LPIS; i++) {
+	for (i = 0; i < FOUR_LPIS; i++) {
 		int irq = edu_host_irq(&edus[i]);
 
 		TEST_ASSERT(irq > 0 && host_irq_forwarded(irq),
-			    "%s: host IRQ %d not forwarded", lpis[i].bdf, irq);
+			    "%s: host IRQ %d not forwarded", four_lpis[i].bdf, irq);
 		host_irqs[i] = irq;
 		ksft_print_msg("source: edu %s MSI, host IRQ %d -> vLPI %u, vCPU %u\n",
-			       lpis[i].bdf + 5, irq, lpis[i].intid, lpis[i].vcpu);
+			       four_lpis[i].bdf + 5, irq, four_lpis[i].intid, four_lpis[i].vcpu);
 	}
-	for (i = 0; i < NR_LPIS; i++)
-		if (lpis[i].pending) {
+	for (i = 0; i < FOUR_LPIS; i++)
+		if (four_lpis[i].pending) {
 			edu_raise(&edus[i], 1);
 			ksft_print_msg("source: guest masked; edu %s raises vLPI %u\n",
-				       lpis[i].bdf + 5, lpis[i].intid);
+				       four_lpis[i].bdf + 5, four_lpis[i].intid);
 		}
 
 	if (module)
@@ -287,12 +190,12 @@ int main(int argc, char *argv[])
 	{
 		char bits[64] = "";
 
-		for (i = 0; i < NR_LPIS; i++)
-			if (vlpi_pend_bit(vlpi_pend_table(src, lpis[i].vcpu),
-					  lpis[i].intid))
+		for (i = 0; i < FOUR_LPIS; i++)
+			if (vlpi_pend_bit(vlpi_pend_table(src, four_lpis[i].vcpu),
+					  four_lpis[i].intid))
 				snprintf(bits + strlen(bits),
 					 sizeof(bits) - strlen(bits), " %u",
-					 lpis[i].intid);
+					 four_lpis[i].intid);
 		ksft_print_msg("source: ITS_SAVE_TABLES %s, SAVE_PENDING_TABLES %s\n",
 			       its_err ? strerror(its_err) : "ok",
 			       pend_err ? strerror(pend_err) : "ok");
@@ -314,20 +217,20 @@ int main(int argc, char *argv[])
 	}
 
 	/* The destination: state restored, then the devices handed over */
-	dst = create_vm();
+	dst = four_vm_create();
 	rest_err = vlpi_migrate_state(dst, src);
 	ksft_test_result(!rest_err, "destination restored: ITS_RESTORE_TABLES %s\n",
 			 strerror(rest_err));
 	ksft_print_msg("destination: RAM, vCPUs, GIC, ITS restored; devices moved\n");
 
-	forward(src, efds, false);
-	forward(dst, efds, true);
-	for (i = 0; i < NR_LPIS; i++)
+	four_forward(src, efds, false);
+	four_forward(dst, efds, true);
+	for (i = 0; i < FOUR_LPIS; i++)
 		edu_ack(&edus[i], 1);
 	{
 		bool fwd = true;
 
-		for (i = 0; i < NR_LPIS; i++)
+		for (i = 0; i < FOUR_LPIS; i++)
 			fwd &= host_irq_forwarded(edu_host_irq(&edus[i]));
 		if (module) {
 			bool in_its = true, p, hw;
@@ -339,8 +242,8 @@ int main(int argc, char *argv[])
 						       &dst_id),
 					 "debugfs: the destination's vlpis file lists each vLPI on its host IRQ and vCPU, the restored ones pending\n");
 			/* The restored state went to the ITS, none is left in software */
-			for (i = 0; i < NR_LPIS; i++)
-				in_its &= vgic_lpi_state(dst->vm, lpis[i].intid,
+			for (i = 0; i < FOUR_LPIS; i++)
+				in_its &= vgic_lpi_state(dst->vm, four_lpis[i].intid,
 							 &p, &hw) && hw && !p;
 			ksft_test_result(in_its,
 					 "no forwarded LPI is still pending in software (vgic-state)\n");
@@ -351,28 +254,28 @@ int main(int argc, char *argv[])
 	}
 
 	/* The destination guest unmasks */
-	run_all(dst, 2);
-	for (i = 0; i < NR_LPIS; i++) {
-		char *list = lpis[i].pending ?
-			     (delivered[i] ? got : lost) : extra;
+	four_run_all(dst, 2);
+	for (i = 0; i < FOUR_LPIS; i++) {
+		char *list = four_lpis[i].pending ?
+			     (four_delivered[i] ? got : lost) : extra;
 
-		if (delivered[i] != lpis[i].pending)
+		if (four_delivered[i] != four_lpis[i].pending)
 			once = false;
-		if (lpis[i].pending || delivered[i])
+		if (four_lpis[i].pending || four_delivered[i])
 			snprintf(list + strlen(list), 128 - strlen(list),
-				 " %u(x%u)", lpis[i].intid, delivered[i]);
+				 " %u(x%u)", four_lpis[i].intid, four_delivered[i]);
 	}
 	ksft_print_msg("destination: unmasked: got:%s; lost:%s; unexpected:%s; other: %u\n",
 		       *got ? got : " none", *lost ? lost : " none",
-		       *extra ? extra : " none", delivered[NR_LPIS]);
+		       *extra ? extra : " none", four_delivered[FOUR_LPIS]);
 	if (module) {
-		ksft_test_result(once && !delivered[NR_LPIS],
+		ksft_test_result(once && !four_delivered[FOUR_LPIS],
 				 "each vLPI pending at the source arrived exactly once, no other did\n");
 		ksft_test_result(vlpi_mig_read_stats(&st) && st.restored == 2,
 				 "module moved %lu restored states to the ITS\n",
 				 (unsigned long)st.restored);
 	} else if (vlpi_host_gicv4_1()) {
-		ksft_test_result(once && !delivered[NR_LPIS],
+		ksft_test_result(once && !four_delivered[FOUR_LPIS],
 				 "baseline, GICv4.1: each vLPI pending at the source arrived exactly once\n");
 	} else {
 		ksft_test_result(!*got && !*extra,
@@ -380,34 +283,35 @@ int main(int argc, char *argv[])
 	}
 
 	/* A fresh MSI from the device, on the destination */
-	memset(delivered, 0, sizeof(delivered));
-	sync_global_to_guest(dst->vm, delivered);
-	edu_raise(&edus[FRESH], 1);
-	run_all(dst, 3);
-	ksft_print_msg("destination: fresh MSI from edu %s: vLPI %u delivered %u time(s)\n",
-		       lpis[FRESH].bdf + 5, lpis[FRESH].intid, delivered[FRESH]);
+	memset(four_delivered, 0, sizeof(four_delivered));
+	sync_global_to_guest(dst->vm, four_delivered);
+	edu_raise(&edus[FOUR_FRESH], 1);
+	four_run_all(dst, 3);
+	ksft_print_msg("destination: fresh MSI from edu %s: vLPI %u four_delivered %u time(s)\n",
+		       four_lpis[FOUR_FRESH].bdf + 5, four_lpis[FOUR_FRESH].intid,
+		       four_delivered[FOUR_FRESH]);
 	if (module || vlpi_host_gicv4_1())
-		ksft_test_result(delivered[FRESH] == 1,
+		ksft_test_result(four_delivered[FOUR_FRESH] == 1,
 				 "a fresh MSI arrives exactly once: forwarding is live\n");
 	else
-		ksft_test_result(!delivered[FRESH],
+		ksft_test_result(!four_delivered[FOUR_FRESH],
 				 "baseline: the fresh MSI is lost too\n");
 
 	if (module) {
 		uint64_t ev, n = 0;
 
-		for (i = 0; i < NR_LPIS; i++)
+		for (i = 0; i < FOUR_LPIS; i++)
 			n += read(efds[i], &ev, sizeof(ev)) > 0;
 		ksft_test_result(n == 0,
 				 "no MSI went through the host's eventfds (%lu did)\n",
 				 (unsigned long)n);
 	}
-	ksft_test_result(delivered[NR_LPIS] == 0, "no stray LPI on the destination\n");
+	ksft_test_result(four_delivered[FOUR_LPIS] == 0, "no stray LPI on the destination\n");
 	/* Nothing from before the fresh MSI arrives late, a second time */
 	late = 0;
-	for (i = 0; i < NR_LPIS; i++)
-		if (i != FRESH)
-			late += delivered[i];
+	for (i = 0; i < FOUR_LPIS; i++)
+		if (i != FOUR_FRESH)
+			late += four_delivered[i];
 	ksft_test_result(!late,
 			 "no LPI but the fresh one taken after the first unmask (%u)\n",
 			 late);
@@ -416,8 +320,8 @@ int main(int argc, char *argv[])
 		trace_check(src_id, dst_id, host_irqs);
 	}
 
-	forward(dst, efds, false);
-	for (i = 0; i < NR_LPIS; i++) {
+	four_forward(dst, efds, false);
+	for (i = 0; i < FOUR_LPIS; i++) {
 		edu_ack(&edus[i], 1);
 		edu_close(&edus[i]);
 		close(efds[i]);
