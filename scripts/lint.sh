@@ -42,7 +42,7 @@ check() {
 }
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -147,6 +147,17 @@ done >"$tmp/linked"
 	fi
 } >>"$tmp/linked"
 check "the interface exports, in KVM_VGIC_MIG, which vlpi_mig.ko imports:$series_syms" "$tmp/linked"
+
+# make install-uapi copies the header with a sed of its own, building
+# nothing: it must be what the kernel's headers_install.sh makes of it
+{
+	mkdir -p "$tmp/uapi"
+	make -s -C "$top" install-uapi DESTDIR="$tmp/uapi" includedir=/inc >/dev/null &&
+		(cd "$top/build/kernel" &&
+		 sh "$ksrc/scripts/headers_install.sh" "$top/uapi/vlpi_mig.h" "$tmp/uapi.h") &&
+		diff -u "$tmp/uapi.h" "$tmp/uapi/inc/vlpi-mig/vlpi_mig.h"
+} >"$tmp/uapi.diff" 2>&1
+check "make install-uapi installs what headers_install.sh makes of uapi/vlpi_mig.h" "$tmp/uapi.diff"
 
 # DKMS, in a tree of its own under build/dkms, for each kernel
 for kobj in kernel kernel-7.3; do
