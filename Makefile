@@ -75,9 +75,11 @@ edu-driver: kernel
 	+$(MAKE) -C $(KDIR) M=$(EDU) ARCH=arm64 CROSS_COMPILE=$(CROSS) \
 		CC="ccache $(CROSS)gcc" W=1 modules
 
-# QEMU's arm64 userspace from Debian, as an initramfs segment for the bed
+# QEMU's arm64 userspace from Debian, as an initramfs segment for the bed:
+# trixie's 10.0 and trixie-backports' 11.1
 qemu-userspace: deps
 	@scripts/qemu-userspace.sh
+	@VLPI_QEMU_SERIES=11.1 scripts/qemu-userspace.sh
 
 # The bed's outer QEMU with the GICv4.1 model (qemu-gicv4.1/), built from
 # Debian's QEMU source and cached under build/qemu-gicv4.1

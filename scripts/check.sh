@@ -5,8 +5,9 @@
 # (initramfs/plans/check.plan, on the model in qemu-gicv4.1/) and, beside
 # it, the static checks and the model's qtests on the host; a shorter run
 # on the GICv4.1 host with direct injection off
-# (initramfs/plans/nodirect.plan), one with an SMMUv3 and an unmodified
-# QEMU as the VMM (initramfs/plans/qemu.plan), then the GICv4.0 host:
+# (initramfs/plans/nodirect.plan), two with an SMMUv3 and an unmodified
+# QEMU as the VMM, Debian's 10.0 and 11.1 (initramfs/plans/qemu.plan,
+# qemu111.plan), then the GICv4.0 host:
 # QEMU's own GICv4.0 configured as real GICv4.0 silicon is
 # (initramfs/plans/v40.plan, and initramfs/plans/qemu40.plan with QEMU as
 # the VMM); and the GICv4.1 host on Debian's Linux 7.3 with patches/7.3/
@@ -32,12 +33,14 @@ lint=$!
 # The main boot's tests are mostly one vCPU busy at a time until its fuzz
 # at the end, so the short boots run beside it, one after the other, on
 # the other core: a cold make check fits in its budget that way
-echo "check: booting the emulated GICv4.1 host (plan: check); beside it, with direct injection off (plan: nodirect), with an SMMUv3 and QEMU as the VMM (plan: qemu), the GICv4.0 host (plans: v40, qemu40), then the GICv4.1 host on Linux 7.3 (plan: v73)"
+echo "check: booting the emulated GICv4.1 host (plan: check); beside it, with direct injection off (plan: nodirect), with an SMMUv3 and QEMU 10.0 and 11.1 as the VMM (plans: qemu, qemu111), the GICv4.0 host (plans: v40, qemu40), then the GICv4.1 host on Linux 7.3 (plan: v73)"
 bed_ok=1
 rm -f "$out/side.failed"
 (
 	VLPI_GIC=4.1 VLPI_V4=0 "$top/scripts/run-bed.sh" nodirect || touch "$out/side.failed"
 	VLPI_GIC=4.1 VLPI_BED=qemu "$top/scripts/run-bed.sh" qemu || touch "$out/side.failed"
+	VLPI_GIC=4.1 VLPI_BED=qemu VLPI_QEMU_SERIES=11.1 "$top/scripts/run-bed.sh" qemu111 ||
+		touch "$out/side.failed"
 	VLPI_GIC=4.0 "$top/scripts/run-bed.sh" v40 || touch "$out/side.failed"
 	VLPI_GIC=4.0 VLPI_BED=qemu "$top/scripts/run-bed.sh" qemu40 || touch "$out/side.failed"
 	VLPI_GIC=4.1 VLPI_BED_IMAGE="$top/build/kernel-7.3/arch/arm64/boot/Image" \
@@ -59,7 +62,7 @@ qtap=$top/build/qemu-gicv4.1/qtest.tap
 grep -E '^qemu-gicv4.1: arm-gicv41-test' "$out/qtest.log" | sed 's/^/  /'
 [ -s "$qtap" ] || echo "not ok 1 qemu-gicv4.1/test.sh gave no results" >"$qtap"
 
-plans="check nodirect qemu v40 qemu40 v73"
+plans="check nodirect qemu qemu111 v40 qemu40 v73"
 for plan in $plans; do
 	mkdir -p "$out/$plan"
 	touch "$out/$plan/results.tap" "$out/$plan/console.log"
@@ -111,6 +114,8 @@ nodirect	kvm \[[0-9]+\]: GICv4 support disabled
 nodirect	vlpi_mig: loaded: GIC v3 or v4 unused, direct injection off
 qemu	kvm \[[0-9]+\]: GICv4.1 support enabled
 qemu	arm-smmu-v3 .*: ias [0-9]+-bit
+qemu111	kvm \[[0-9]+\]: GICv4.1 support enabled
+qemu111	arm-smmu-v3 .*: ias [0-9]+-bit
 v40	ITS: Enabling GICv4 support
 v40	kvm \[[0-9]+\]: GICv4 support enabled
 v40	vlpi_mig: loaded: GIC v4.0, direct injection on
@@ -157,6 +162,7 @@ tally "consoles" "$out/console.tap" ""
 tally "GICv4.1 host: check" "$out/check/results.tap" "# vlpi-mig: plan complete"
 tally "GICv4.1 host: nodirect" "$out/nodirect/results.tap" "# vlpi-mig: plan complete"
 tally "GICv4.1 host: qemu" "$out/qemu/results.tap" "# vlpi-mig: plan complete"
+tally "GICv4.1 host: qemu111" "$out/qemu111/results.tap" "# vlpi-mig: plan complete"
 tally "GICv4.0 host: v40" "$out/v40/results.tap" "# vlpi-mig: plan complete"
 tally "GICv4.0 host: qemu40" "$out/qemu40/results.tap" "# vlpi-mig: plan complete"
 tally "GICv4.1 host, 7.3: v73" "$out/v73/results.tap" "# vlpi-mig: plan complete"

@@ -2,18 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Make QEMU's arm64 userspace for the bed that runs QEMU as its VMM
-# (VLPI_BED=qemu in scripts/run-bed.sh): Debian trixie's qemu-system-arm,
-# QEMU 10.0 series, and its whole dependency closure, as an initramfs
-# segment.
+# (VLPI_BED=qemu in scripts/run-bed.sh): Debian's qemu-system-arm and its
+# whole dependency closure, as an initramfs segment. Two series: 10.0,
+# trixie's, and 11.1, trixie-backports', the QEMU a new host runs.
 #
-#   scripts/qemu-userspace.sh
+#   scripts/qemu-userspace.sh                        10.0: build/qemu-bed/
+#   VLPI_QEMU_SERIES=11.1 scripts/qemu-userspace.sh  11.1: build/qemu-bed-11.1/
 #
 # The packages come from Debian through this machine's own apt sources:
-# the Debian archive named there is used with Suites: trixie, under a
-# separate apt configuration (build/qemu-apt/: its own lists, an empty
-# dpkg status, APT::Architecture arm64, a pin on QEMU 1:10.0*, signatures
-# checked against /usr/share/keyrings/debian-archive-keyring.gpg). The
-# .debs stay in build/qemu-apt/ so that a rebuild does not fetch again.
+# the Debian archive named there is used with Suites: trixie (and
+# trixie-backports for 11.1), under a separate apt configuration per
+# series (build/qemu-apt/ or build/qemu-apt-11.1/: its own lists, an
+# empty dpkg status, APT::Architecture arm64, a pin on QEMU 1:SERIES*,
+# signatures checked against
+# /usr/share/keyrings/debian-archive-keyring.gpg). The .debs stay there so
+# that a rebuild does not fetch again.
 #
 # Every .deb is unpacked with dpkg-deb -x into build/qemu-bed/root/qemu/ (nothing
 # runs on this machine: no maintainer scripts, no chroot, no binfmt);
@@ -40,12 +43,15 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-series=10.0
-suite=trixie
+series=${VLPI_QEMU_SERIES:-10.0}
+case $series in
+10.0)	suite=trixie; apt_dir=$top/build/qemu-apt; bed=$top/build/qemu-bed ;;
+11.1)	suite="trixie trixie-backports"
+	apt_dir=$top/build/qemu-apt-$series; bed=$top/build/qemu-bed-$series ;;
+*)	echo "qemu-userspace: VLPI_QEMU_SERIES=$series: 10.0 or 11.1" >&2; exit 2 ;;
+esac
 pkg=qemu-system-arm
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-apt_dir=$top/build/qemu-apt
-bed=$top/build/qemu-bed
 root=$bed/root/qemu
 img=$bed/qemu.cpio
 stamp=$bed/stamp
@@ -70,7 +76,7 @@ cached() {
 
 # One run at a time (a second one waits, then finds the archive made)
 mkdir -p "$top/build"
-exec 9> "$top/build/qemu-userspace.lock"
+exec 9> "$top/build/qemu-userspace-$series.lock"
 flock 9
 
 if [ "$refresh" != 1 ] && v=$(cached); then

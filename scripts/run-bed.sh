@@ -29,7 +29,8 @@
 # SMMUv3 in front of one edu (a real IOMMU group, which QEMU's vfio-pci
 # needs), 2 GiB of RAM, and QEMU's arm64 userspace in /qemu: the
 # uncompressed cpio scripts/qemu-userspace.sh makes, appended to the
-# initramfs.
+# initramfs. VLPI_QEMU_SERIES=11.1 puts trixie-backports' QEMU 11.1
+# there instead of trixie's 10.0.
 #
 # VLPI_BED=bench boots the minimal host (the four edu at 00:02.0-00:05.0,
 # vfio no-IOMMU) with three of QEMU's nvme beside them, for many MSI-X
@@ -118,7 +119,10 @@ qemu)
 	# The kernel unpacks concatenated archives, compressed or not; an
 	# uncompressed one must start 4-byte aligned (zeros are skipped)
 	# Without it every QEMU test of the plan could only skip: refuse
-	userspace=$top/build/qemu-bed/qemu.cpio
+	case ${VLPI_QEMU_SERIES:-10.0} in
+	10.0) userspace=$top/build/qemu-bed/qemu.cpio ;;
+	*) userspace=$top/build/qemu-bed-$VLPI_QEMU_SERIES/qemu.cpio ;;
+	esac
 	if [ ! -f "$userspace" ]; then
 		echo "run-bed: $plan: no $userspace (make qemu-userspace)" >&2
 		exit 2

@@ -323,8 +323,9 @@ static bool qemu_start(struct qemu *q, bool incoming)
 	argv_add(argv, &argc, "none");
 	argv_add(argv, &argc, "-chardev");
 	argv_add(argv, &argc, "stdio,id=qmp,signal=off");
-	argv_add(argv, &argc, "-mon");
-	argv_add(argv, &argc, "chardev=qmp,mode=control");
+	/* -mon is deprecated from 11.1; -qmp chardev: works on 10.0 too */
+	argv_add(argv, &argc, "-qmp");
+	argv_add(argv, &argc, "chardev:qmp");
 	argv_add(argv, &argc, "-chardev");
 	argv_add(argv, &argc, "pipe,id=ser,path=/tmp/ser");
 	argv_add(argv, &argc, "-serial");
