@@ -84,7 +84,7 @@ static void vlpi_mig_log_source_caps(struct kvm *kvm, u64 source)
 	if (!(source & KVM_VLPI_MIG_CAP_DIRECT_INJECTION))
 		return;
 	if (!(source & KVM_VLPI_MIG_CAP_SAVE))
-		pr_info_ratelimited("VM %d: source caps %#llx: forwarded vLPIs pending at the source's stop were not saved\n",
+		pr_info_ratelimited("VM %d: source caps %#llx: any forwarded vLPI pending at the source's stop was not saved\n",
 				    kvm->userspace_pid, source);
 	else if (source & KVM_VLPI_MIG_CAP_SPURIOUS)
 		pr_info_ratelimited("VM %d: source caps %#llx: every forwarded vLPI saved pending, the guest may take a spurious interrupt\n",

@@ -90,7 +90,11 @@ static void module_as(bool loaded)
 	TEST_ASSERT(!ret, "rmmod vlpi_mig: %s", strerror(ret));
 }
 
-/* An MSI raised while the guest is masked has reached the vGIC or ITS */
+/*
+ * An MSI raised while the guest is masked: a software LPI shows pending
+ * once injected; a forwarded one shows only that it is forwarded (its
+ * state is in the VPT, where the edu's MSI lands as it is raised)
+ */
 static void wait_pending(struct vlpi_vm *v, uint32_t intid)
 {
 	bool p = false, hw = false;
