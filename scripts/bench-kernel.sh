@@ -9,7 +9,7 @@
 #   build/bench/kernel/arch/arm64/boot/Image   the host kernel
 #   build/bench/module/vlpi_mig.ko             the module, built for it
 #
-# The module is built from a copy of its sources (Kbuild, vgic/, irqchip/,
+# The module is built from a copy of its sources (Kbuild, dkms.conf, vgic/, irqchip/,
 # uapi/), so that the bed's build in the checkout is left alone.
 set -eu
 # A make that called us must not pass its flags (W=1, C=2, ...) down
@@ -67,7 +67,7 @@ for d in vgic irqchip uapi; do
 	mkdir -p "$mod/$d"
 	cp -pu "$top/$d"/*.[ch] "$mod/$d/"
 done
-cp -pu "$top/Kbuild" "$mod/"
+cp -pu "$top/Kbuild" "$top/dkms.conf" "$mod/"
 make -C "$obj" M="$mod" CC="ccache ${CROSS_COMPILE}gcc" modules >>"$log" 2>&1 ||
 	fail "the module's build"
 echo "bench-kernel: $obj/arch/arm64/boot/Image, $mod/vlpi_mig.ko"

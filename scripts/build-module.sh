@@ -22,6 +22,6 @@ for d in vgic irqchip uapi kunit; do
 	mkdir -p "$mod/$d"
 	cp -pu "$top/$d"/*.[ch] "$mod/$d/"
 done
-cp -pu "$top/Kbuild" "$mod/"
+cp -pu "$top/Kbuild" "$top/dkms.conf" "$mod/"
 make -s -C "$obj" M="$mod" CC="ccache ${CROSS_COMPILE}gcc" W=1 modules
 echo "build-module: $mod/vlpi_mig.ko"

@@ -113,7 +113,7 @@ build_copy() {
 	grep -E 'warning:|error:' "$copy.log"
 }
 
-build_copy "$top/build/lint/mod" "" Kbuild vgic irqchip kunit uapi >"$tmp/sparse"
+build_copy "$top/build/lint/mod" "" Kbuild dkms.conf vgic irqchip kunit uapi >"$tmp/sparse"
 check "module builds with W=1 and sparse (C=2) without a warning" "$tmp/sparse"
 
 edu=tools/testing/selftests/vlpi_mig/edu_vfio_pci

@@ -25,6 +25,16 @@
  * The enabling series declares the group in <asm/kvm.h>, after upstream's
  * densely numbered ones (0 to 8 in 6.12; 7.x adds
  * KVM_DEV_ARM_VGIC_GRP_MAINT_IRQ, 9): the same number on every kernel.
+ *
+ * Errors of every attribute of the group, besides those it lists:
+ *   ENXIO   an attribute this module does not serve, or a SET of a
+ *           read-only one (a newer module may serve it)
+ *   EINVAL  non-zero kvm_device_attr.flags (none is defined)
+ *   EFAULT  kvm_device_attr.addr cannot be read or written
+ *   ENOMEM  a SET that makes the module keep state for the VM, which it
+ *           does at the VM's first setting; nothing was changed
+ *   EAGAIN  a SET while the module is being unloaded: it cannot keep the
+ *           setting; once it is loaded again, the VMM sets it again
  */
 #ifndef KVM_DEV_ARM_VGIC_GRP_VLPI_MIG
 #define KVM_DEV_ARM_VGIC_GRP_VLPI_MIG		10
@@ -49,7 +59,7 @@
  * A VM whose VMM wrote SOURCE_CAPS or POLICY holds a reference on the
  * module until it is destroyed: rmmod is refused (EAGAIN) rather than
  * forget what the VMM set. The counters of STATS start again from 0
- * after a reload.
+ * after a reload (kvm_vlpi_mig_stats.loaded_ns tells).
  */
 #define KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS	3
 /*
@@ -101,7 +111,35 @@ struct kvm_vlpi_mig_stats {
 	__u64 restore_busy;	/* restored, left to the vGIC: vCPU loaded */
 	__u64 unreadable;	/* unreadable at save, saved as upstream */
 	__u64 full_saves;	/* saves made in one pass, software LPIs too */
+	/*
+	 * CLOCK_BOOTTIME (ns) when the module was loaded. The counters above
+	 * count from then: a VMM that sees it change knows they started
+	 * again at 0 after a reload.
+	 */
+	__u64 loaded_ns;
 };
+
+/*
+ * KVM_DEV_ARM_VLPI_MIG_SAVE_ACTION (read-only): a __u64, what the VM's next
+ * KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES (and ITS save) does with its
+ * forwarded vLPIs, on this host under its POLICY, as a KVM_VLPI_MIG_SAVE_*.
+ * CAPS says what the migration carries; this says how.
+ */
+#define KVM_DEV_ARM_VLPI_MIG_SAVE_ACTION	4
+/*
+ * Upstream's save: the legacy policy, or a host without direct injection
+ * (nothing is forwarded). On GICv4.1 upstream reads the VPT itself.
+ */
+#define   KVM_VLPI_MIG_SAVE_UPSTREAM		0
+/* Each forwarded vLPI's state read from its VPT (GICv4.1) */
+#define   KVM_VLPI_MIG_SAVE_READ		1
+/* Each forwarded vLPI saved as pending, unread (GICv4.0, conservative) */
+#define   KVM_VLPI_MIG_SAVE_ALL_PENDING		2
+/*
+ * The ITS save fails with EACCES; the pending-table save saves forwarded
+ * vLPIs as upstream does and counts them (GICv4.0, strict)
+ */
+#define   KVM_VLPI_MIG_SAVE_REFUSE		3
 
 /* Host facts: vLPIs are injected directly (kvm-arm.vgic_v4_enable=1) */
 #define KVM_VLPI_MIG_CAP_DIRECT_INJECTION	_BITULL(0)

@@ -193,6 +193,7 @@ static int vlpi_mig_get_stats(struct kvm *kvm, struct vlpi_mig_vm *vm,
 		st.unreadable = atomic64_read(&c->unreadable);
 		st.full_saves = atomic64_read(&c->full_saves);
 	}
+	st.loaded_ns = vlpi_mig_host.loaded_ns;
 
 	return copy_to_user(ustats, &st, st.size) ? -EFAULT : 0;
 }
@@ -232,6 +233,10 @@ static int vlpi_mig_get_attr(struct kvm_device *dev,
 	case KVM_DEV_ARM_VLPI_MIG_STATS:
 		return vlpi_mig_get_stats(dev->kvm, vm,
 					  u64_to_user_ptr(attr->addr));
+	case KVM_DEV_ARM_VLPI_MIG_SAVE_ACTION:
+		return put_user((u64)vlpi_mig_save_action(vlpi_mig_vpt(),
+							  vlpi_mig_vm_policy(vm)),
+				uaddr);
 	}
 	return -ENXIO;
 }
@@ -243,6 +248,7 @@ static int vlpi_mig_has_attr(struct kvm_device_attr *attr)
 	case KVM_DEV_ARM_VLPI_MIG_POLICY:
 	case KVM_DEV_ARM_VLPI_MIG_STATS:
 	case KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS:
+	case KVM_DEV_ARM_VLPI_MIG_SAVE_ACTION:
 		return 0;
 	}
 	return -ENXIO;
@@ -251,6 +257,14 @@ static int vlpi_mig_has_attr(struct kvm_device_attr *attr)
 int vlpi_mig_attr(struct kvm_device *dev, struct kvm_device_attr *attr,
 		  unsigned int ioctl)
 {
+	/* None is defined: one set now may mean something to a later module */
+	if (attr->flags) {
+		pr_info_ratelimited("VM %d: attribute %llu with flags %#x refused: none is defined\n",
+				    dev->kvm->userspace_pid, attr->attr,
+				    attr->flags);
+		return -EINVAL;
+	}
+
 	switch (ioctl) {
 	case KVM_SET_DEVICE_ATTR:
 		return vlpi_mig_set_attr(dev, attr);

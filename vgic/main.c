@@ -40,6 +40,7 @@
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
+#include <linux/timekeeping.h>
 
 #include "../uapi/vlpi_mig.h"
 #include "vlpi_mig.h"
@@ -98,6 +99,7 @@ static int __init vlpi_mig_init(void)
 	vlpi_mig_vpt_debugfs_init(vlpi_mig_debugfs);
 	vlpi_mig_vm_debugfs_init(vlpi_mig_debugfs);
 
+	host->loaded_ns = ktime_get_boottime_ns();
 	ret = vgic_mig_register(&vlpi_mig_ops, &host->info);
 	if (ret) {
 		pr_err("cannot register with the vGIC: %d\n", ret);
@@ -129,4 +131,5 @@ module_exit(vlpi_mig_exit);
 
 MODULE_DESCRIPTION("Migration of directly injected vLPI pending state");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VLPI_MIG_VERSION);
 VGIC_MIG_IMPORT_NS();

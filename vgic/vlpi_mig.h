@@ -29,6 +29,7 @@
 #endif
 
 #include "../irqchip/vpt.h"
+#include "../uapi/vlpi_mig.h"
 
 /* The first LPI; INTIDs below it have no bit of their own to migrate */
 #define VLPI_MIG_LPI_BASE	8192
@@ -45,9 +46,12 @@ struct vgic_irq;
  * struct vlpi_mig_host - what this host can do
  * @info: how the host vGIC uses GICv4, filled in by vgic_mig_register()
  *	before any hook can run
+ * @loaded_ns: CLOCK_BOOTTIME at load, which STATS reports so that a VMM
+ *	can tell counters that started again after a reload
  */
 struct vlpi_mig_host {
 	struct vgic_mig_host info;
+	u64 loaded_ns;
 };
 
 extern struct vlpi_mig_host vlpi_mig_host;
@@ -69,10 +73,10 @@ static inline enum vlpi_mig_vpt_mode vlpi_mig_vpt(void)
  *	fails, the pending-table save saves it as upstream and counts it
  */
 enum vlpi_mig_action {
-	VLPI_MIG_UPSTREAM,
-	VLPI_MIG_READ,
-	VLPI_MIG_ALL_PENDING,
-	VLPI_MIG_REFUSE,
+	VLPI_MIG_UPSTREAM = KVM_VLPI_MIG_SAVE_UPSTREAM,
+	VLPI_MIG_READ = KVM_VLPI_MIG_SAVE_READ,
+	VLPI_MIG_ALL_PENDING = KVM_VLPI_MIG_SAVE_ALL_PENDING,
+	VLPI_MIG_REFUSE = KVM_VLPI_MIG_SAVE_REFUSE,
 };
 
 /**

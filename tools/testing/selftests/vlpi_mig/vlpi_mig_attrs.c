@@ -5,8 +5,11 @@
  * values, and writes after the VM has run where those are forbidden.
  *
  * Run with the module loaded. CAPS is what the VM's migration carries,
- * checked against what the bed booted under each policy; SOURCE_CAPS
- * accepts what any host reports, refusing only an unknown mandatory bit.
+ * and SAVE_ACTION how its next save treats forwarded vLPIs, each checked
+ * against what the bed booted under each policy; SOURCE_CAPS accepts
+ * what any host reports, refusing only an unknown mandatory bit. No
+ * kvm_device_attr.flags is defined: any is EINVAL. STATS' loaded_ns
+ * falls within the test's clock readings around a reload.
  *
  * What a VMM sets is never forgotten behind its back: accepted source
  * caps read back, and a VM holding a setting pins the module, so that
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -55,9 +59,12 @@ static void test_has_attr(struct vlpi_vm *v)
 		  !__kvm_has_device_attr(v->gic_fd, GRP, KVM_DEV_ARM_VLPI_MIG_POLICY) &&
 		  !__kvm_has_device_attr(v->gic_fd, GRP, KVM_DEV_ARM_VLPI_MIG_STATS) &&
 		  !__kvm_has_device_attr(v->gic_fd, GRP,
-					 KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS);
+					 KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS) &&
+		  !__kvm_has_device_attr(v->gic_fd, GRP,
+					 KVM_DEV_ARM_VLPI_MIG_SAVE_ACTION);
 
-	ksft_test_result(ok, "HAS_DEVICE_ATTR answers for CAPS, POLICY, STATS, SOURCE_CAPS\n");
+	ksft_test_result(ok,
+			 "HAS_DEVICE_ATTR answers for CAPS, POLICY, STATS, SOURCE_CAPS, SAVE_ACTION\n");
 	ksft_test_result(__kvm_has_device_attr(v->gic_fd, GRP, 99) &&
 			 errno == ENXIO && get(v, 99, &ok) == ENXIO &&
 			 set(v, 99, &ok) == ENXIO,
@@ -204,6 +211,71 @@ static void test_caps(struct vlpi_vm *v)
 			 (unsigned long)got);
 }
 
+/* What the next save does, under each policy (uapi/vlpi_mig.h) */
+static void test_save_action(struct vlpi_vm *v)
+{
+	uint64_t p, a[3], want[3];
+	bool ok = true;
+
+	for (p = KVM_VLPI_MIG_POLICY_STRICT; p <= KVM_VLPI_MIG_POLICY_LEGACY; p++) {
+		want[p] = vlpi_expected_save_action(p);
+		ok &= !set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p) &&
+		      !get(v, KVM_DEV_ARM_VLPI_MIG_SAVE_ACTION, &a[p]) &&
+		      a[p] == want[p];
+	}
+	p = KVM_VLPI_MIG_POLICY_STRICT;
+	TEST_ASSERT(!set(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &p), "POLICY strict");
+	ksft_test_result(ok,
+			 "SAVE_ACTION follows the VM's POLICY: strict %lu, conservative %lu, legacy %lu (want %lu %lu %lu)\n",
+			 (unsigned long)a[0], (unsigned long)a[1],
+			 (unsigned long)a[2], (unsigned long)want[0],
+			 (unsigned long)want[1], (unsigned long)want[2]);
+	ksft_test_result(set(v, KVM_DEV_ARM_VLPI_MIG_SAVE_ACTION, &p) == ENXIO,
+			 "SAVE_ACTION is read-only: SET is ENXIO\n");
+}
+
+/* The errno of a device-attribute ioctl with kvm_device_attr.flags @flags */
+static int attr_flags(struct vlpi_vm *v, unsigned long ioctl_nr,
+		      uint64_t attr, uint64_t *val, uint32_t flags)
+{
+	struct kvm_device_attr a = {
+		.flags = flags,
+		.group = GRP,
+		.attr = attr,
+		.addr = (uint64_t)(unsigned long)val,
+	};
+
+	return ioctl(v->gic_fd, ioctl_nr, &a) ? errno : 0;
+}
+
+/* No flag is defined: each is refused, and a SET changes nothing */
+static void test_flags(struct vlpi_vm *v)
+{
+	uint64_t p = KVM_VLPI_MIG_POLICY_LEGACY, got = ~0ull, caps;
+	int eset, eget, ehas;
+
+	eset = attr_flags(v, KVM_SET_DEVICE_ATTR, KVM_DEV_ARM_VLPI_MIG_POLICY,
+			  &p, 1);
+	eget = attr_flags(v, KVM_GET_DEVICE_ATTR, KVM_DEV_ARM_VLPI_MIG_CAPS,
+			  &caps, 1u << 31);
+	ehas = attr_flags(v, KVM_HAS_DEVICE_ATTR, KVM_DEV_ARM_VLPI_MIG_CAPS,
+			  NULL, 2);
+	ksft_test_result(eset == EINVAL && eget == EINVAL && ehas == EINVAL &&
+			 !get(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &got) &&
+			 got == KVM_VLPI_MIG_POLICY_STRICT,
+			 "non-zero kvm_device_attr.flags is EINVAL (SET %s, GET %s, HAS %s), POLICY left %lu\n",
+			 strerror(eset), strerror(eget), strerror(ehas),
+			 (unsigned long)got);
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 /* The VMs the module keeps state for, from its debugfs; ~0 if unreadable */
 static uint64_t module_vms(void)
 {
@@ -214,16 +286,30 @@ static uint64_t module_vms(void)
 
 static void test_no_state(void)
 {
-	uint64_t caps = 0, p = ~0ull, src = 0, vms0, vms1, vms2;
-	struct kvm_vlpi_mig_stats st;
+	uint64_t caps = 0, p = ~0ull, src = 0, vms0, vms1, vms2, t0, t1;
+	struct kvm_vlpi_mig_stats st, st0;
+	struct vlpi_vm *v, *old;
 	bool ok;
-	struct vlpi_vm *v;
 	int ret;
 
+	/* A VM without settings does not pin the module */
+	old = vlpi_vm_create(1, guest_code);
+	TEST_ASSERT(!vlpi_mig_get_stats(old, &st0), "STATS before the reload");
 	ret = vlpi_mig_unload();
 	TEST_ASSERT(!ret, "rmmod vlpi_mig: %s", strerror(ret));
 	v = vlpi_vm_create(1, guest_code);
+	t0 = boottime_ns();
 	vlpi_mig_load();
+	t1 = boottime_ns();
+
+	ksft_test_result(!vlpi_mig_get_stats(old, &st) &&
+			 st0.loaded_ns < t0 && t0 <= st.loaded_ns &&
+			 st.loaded_ns <= t1,
+			 "STATS loaded_ns tells a reload: %lu before, %lu after, loaded within [%lu, %lu]\n",
+			 (unsigned long)st0.loaded_ns,
+			 (unsigned long)st.loaded_ns, (unsigned long)t0,
+			 (unsigned long)t1);
+	vlpi_vm_free(old);
 
 	vms0 = module_vms();
 	ok = !get(v, KVM_DEV_ARM_VLPI_MIG_CAPS, &caps) &&
@@ -343,7 +429,7 @@ int main(int argc, char *argv[])
 	if (!vlpi_mig_test_start(argc, argv))
 		ksft_exit_skip("the attributes need the module (-m)\n");
 	/* What the bed booted and the module was loaded with */
-	ksft_set_plan(31);
+	ksft_set_plan(35);
 	test_no_state();
 
 	v = vlpi_vm_create(1, guest_code);
@@ -356,6 +442,8 @@ int main(int argc, char *argv[])
 	test_policy(v);
 	test_stats(v);
 	test_caps(v);
+	test_save_action(v);
+	test_flags(v);
 	test_after_run(v, host);
 
 	vlpi_vm_free(v);

@@ -195,7 +195,7 @@ static void run_policy(uint64_t policy, enum mode mode, struct edu *edus,
 	bool bits_ok = true, refuse_ok = true;
 	unsigned int refuses = 0;
 	int its_err, pend_err, n;
-	uint64_t caps;
+	uint64_t caps, action;
 	unsigned int i;
 	uint8_t *table;
 
@@ -218,6 +218,8 @@ static void run_policy(uint64_t policy, enum mode mode, struct edu *edus,
 
 	kvm_device_attr_get(v->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
 			    KVM_DEV_ARM_VLPI_MIG_CAPS, &caps);
+	kvm_device_attr_get(v->gic_fd, KVM_DEV_ARM_VGIC_GRP_VLPI_MIG,
+			    KVM_DEV_ARM_VLPI_MIG_SAVE_ACTION, &action);
 	n = vlpi_trace_read(evs, 16);
 	for (i = 0; i < (unsigned int)n; i++)
 		if (!strcmp(evs[i].name, "refuse"))
@@ -231,8 +233,9 @@ static void run_policy(uint64_t policy, enum mode mode, struct edu *edus,
 			 bits_ok && st.refused == e->refused &&
 			 refuse_ok && refuses == e->refused &&
 			 st.unreadable == e->unreadable &&
-			 caps == vlpi_expected_caps(policy),
-			 "%s, %s: ITS save %s, pending save %s, saved bits %d %d, refused %lu (trace: %u vlpi_mig_refuse), unreadable %lu, CAPS %#lx (want %#lx)\n",
+			 caps == vlpi_expected_caps(policy) &&
+			 action == vlpi_expected_save_action(policy),
+			 "%s, %s: ITS save %s, pending save %s, saved bits %d %d, refused %lu (trace: %u vlpi_mig_refuse), unreadable %lu, CAPS %#lx (want %#lx), SAVE_ACTION %lu (want %lu)\n",
 			 mode_names[mode], policy_names[policy],
 			 its_err ? strerror(its_err) : "ok",
 			 pend_err ? strerror(pend_err) : "ok",
@@ -240,7 +243,9 @@ static void run_policy(uint64_t policy, enum mode mode, struct edu *edus,
 			 vlpi_pend_bit(table, lpis[1].intid),
 			 (unsigned long)st.refused, refuses,
 			 (unsigned long)st.unreadable, (unsigned long)caps,
-			 (unsigned long)vlpi_expected_caps(policy));
+			 (unsigned long)vlpi_expected_caps(policy),
+			 (unsigned long)action,
+			 (unsigned long)vlpi_expected_save_action(policy));
 
 	/* Tables a VMM can migrate: the ITS save succeeded */
 	if (!e->its_err)

@@ -117,5 +117,10 @@ bool vlpi_vpt_readable(void);
  * answer. The plans load the module with its default policy, strict.
  */
 uint64_t vlpi_expected_caps(uint64_t policy);
+/*
+ * The KVM_VLPI_MIG_SAVE_* a VM under @policy should read, worked out as
+ * vlpi_expected_caps() is
+ */
+uint64_t vlpi_expected_save_action(uint64_t policy);
 
 #endif /* SELFTEST_VLPI_MIG_UTIL_H */

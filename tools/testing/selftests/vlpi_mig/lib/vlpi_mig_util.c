@@ -216,6 +216,18 @@ uint64_t vlpi_expected_caps(uint64_t policy)
 	return caps;
 }
 
+uint64_t vlpi_expected_save_action(uint64_t policy)
+{
+	if (!cmdline_has("kvm-arm.vgic_v4_enable=1") ||
+	    policy == KVM_VLPI_MIG_POLICY_LEGACY)
+		return KVM_VLPI_MIG_SAVE_UPSTREAM;
+	if (vlpi_host_gicv4_1())
+		return KVM_VLPI_MIG_SAVE_READ;
+	if (policy == KVM_VLPI_MIG_POLICY_CONSERVATIVE)
+		return KVM_VLPI_MIG_SAVE_ALL_PENDING;
+	return KVM_VLPI_MIG_SAVE_REFUSE;
+}
+
 bool vlpi_vpt_readable(void)
 {
 	return vlpi_host_gicv4_1();
