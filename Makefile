@@ -8,7 +8,8 @@
 #   make check      every test: lint, KUnit, selftests, upstream baseline
 #   make bench      module against upstream, timed: a table, a plot, a row per save
 #   make fuzz       the fuzzers, longer than make check has time for
-#   make deb        the kernel, its headers and the module (DKMS) as .debs
+#   make deb        the Debian source package: vlpi-mig-dkms, vlpi-mig-dev
+#   make deb-testbed  the bed's kernel and headers as .debs, for DKMS's test
 #   make install    the module into $(DESTDIR)/lib/modules/<release>/updates
 #   make install-uapi  the VMM's header into $(DESTDIR)$(includedir)/vlpi-mig
 #   make uninstall  both removed again
@@ -29,7 +30,8 @@ KRELEASE	= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 .PHONY: all deps headers kernel kernel-7.3 module module-7.3 selftests \
 	edu-driver qemu-userspace \
 	qemu-gicv4.1 check \
-	demo demo-qemu bench bench-deps fuzz deb install install-uapi uninstall \
+	demo demo-qemu bench bench-deps fuzz deb deb-testbed install install-uapi \
+	uninstall \
 	dkms-build vanilla docs lint clean distclean
 
 EDU	:= $(CURDIR)/tools/testing/selftests/vlpi_mig/edu_vfio_pci
@@ -114,14 +116,21 @@ bench: bench-deps kernel selftests qemu-gicv4.1
 fuzz: module selftests qemu-gicv4.1
 	@scripts/fuzz.sh
 
-# The kernel with the series, its headers, and vlpi-mig-dkms, as packages
-# an arm64 Debian host installs with dpkg -i; not part of check
-deb: module
+# debian/ built as Debian builds it: vlpi-mig-dkms and vlpi-mig-dev, with
+# lintian, then DKMS builds the packaged sources against the bed's kernel;
+# not part of check
+deb: kernel
 	@scripts/deps.sh deb
 	@scripts/deb.sh
 
+# The bed's kernel and headers as packages (never for a host), and DKMS
+# against the headers package alone; not part of check
+deb-testbed: module
+	@scripts/deps.sh deb
+	@scripts/deb-testbed.sh
+
 # Into $(DESTDIR)/lib/modules/$(KRELEASE)/updates, then depmod; built
-# against $(KDIR), so for the kernel built there (make deb's, or the bed's)
+# against $(KDIR), so for the kernel built there (the bed's, or KDIR=)
 install: module
 	+$(KMAKE) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates modules_install
 

@@ -7,6 +7,8 @@
 #   scripts/deps.sh          what make check, make demo and the build need
 #   scripts/deps.sh bench    those, and gnuplot for make bench's plot
 #   scripts/deps.sh deb      those, and what make deb needs to package
+#                            (debhelper, dh-dkms, lintian for the source
+#                            package; kmod and file for its checks)
 set -eu
 
 PKGS="linux-source-6.12 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
@@ -22,7 +24,7 @@ PKGS_NR="dkms python3-sphinx dpkg-dev"
 for extra in "$@"; do
 	case $extra in
 	bench) PKGS="$PKGS gnuplot-nox" ;;
-	deb) PKGS_NR="$PKGS_NR debhelper rsync kmod file" ;;
+	deb) PKGS_NR="$PKGS_NR debhelper dh-dkms lintian rsync kmod file" ;;
 	*) echo "deps: unknown argument '$extra' (known: bench, deb)" >&2; exit 2 ;;
 	esac
 done

@@ -5,12 +5,15 @@
 #
 #   scripts/dkms.sh stage DIR   copy what DKMS builds from into DIR (as
 #                               /usr/src/vlpi-mig-<version> holds it)
-#   scripts/dkms.sh build KDIR [RELEASE]
+#   scripts/dkms.sh build KDIR [RELEASE [SRC]]
 #                               dkms add and dkms build against the kernel
 #                               tree KDIR (sources or a headers package),
 #                               in a DKMS tree of its own under
 #                               build/dkms/<KDIR's name>: the host's
-#                               /var/lib/dkms is left alone
+#                               /var/lib/dkms is left alone. The sources
+#                               are SRC, as a package unpacked them into
+#                               /usr/src/vlpi-mig-<version>, or staged
+#                               from this checkout
 #
 # On a host that is not arm64, the build cross-compiles: DKMS hands make
 # the environment, and kbuild takes ARCH and CROSS_COMPILE from it.
@@ -33,12 +36,17 @@ stage)
 	stage "${2:?usage: dkms.sh stage DIR}"
 	;;
 build)
-	kdir=$(cd "${2:?usage: dkms.sh build KDIR [RELEASE]}" && pwd)
+	kdir=$(cd "${2:?usage: dkms.sh build KDIR [RELEASE [SRC]]}" && pwd)
 	release=${3:-$(cat "$kdir/include/config/kernel.release")}
-	base=$top/build/dkms/$(basename "$kdir")
+	base=$top/build/dkms/$(basename "$kdir")${4:+-package}
 	rm -rf "$base"
 	mkdir -p "$base/tree" "$base/install"
-	stage "$base/src/vlpi-mig-$version"
+	if [ -n "${4:-}" ]; then
+		mkdir -p "$base/src"
+		cp -a "$4" "$base/src/vlpi-mig-$version"
+	else
+		stage "$base/src/vlpi-mig-$version"
+	fi
 	if [ "$(uname -m)" != aarch64 ]; then
 		export ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 	fi
@@ -60,7 +68,7 @@ build)
 	modinfo -F vermagic "$ko" | sed 's/^/dkms: vermagic: /'
 	;;
 *)
-	echo "usage: dkms.sh stage DIR | build KDIR [RELEASE]" >&2
+	echo "usage: dkms.sh stage DIR | build KDIR [RELEASE [SRC]]" >&2
 	exit 2
 	;;
 esac

@@ -42,7 +42,7 @@ check() {
 }
 
 echo "TAP version 13"
-echo "1..11"
+echo "1..12"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -158,6 +158,18 @@ check "the interface exports, in KVM_VGIC_MIG, which vlpi_mig.ko imports:$series
 		diff -u "$tmp/uapi.h" "$tmp/uapi/inc/vlpi-mig/vlpi_mig.h"
 } >"$tmp/uapi.diff" 2>&1
 check "make install-uapi installs what headers_install.sh makes of uapi/vlpi_mig.h" "$tmp/uapi.diff"
+
+# One version: dkms.conf's, which Kbuild gives the module as its
+# MODULE_VERSION, and debian/changelog's upstream part (debian/rules
+# refuses to package a mismatch; this finds it before make deb does)
+{
+	dkver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+	debver=$(cd "$top" && dpkg-parsechangelog -S Version)
+	modver=$(PATH=$PATH:/usr/sbin:/sbin modinfo -F version "$top/vlpi_mig.ko" 2>&1)
+	[ -n "$dkver" ] && [ "$dkver" = "${debver%-*}" ] && [ "$dkver" = "$modver" ] ||
+		echo "error: dkms.conf $dkver, debian/changelog $debver, vlpi_mig.ko's version $modver"
+} >"$tmp/version" 2>&1
+check "one version: dkms.conf, debian/changelog and MODULE_VERSION say $dkver" "$tmp/version"
 
 # DKMS, in a tree of its own under build/dkms, for each kernel
 for kobj in kernel kernel-7.3; do
