@@ -140,6 +140,14 @@ EOF
 } >"$out/console.tap"
 grep -E '^(not )?ok ' "$out/console.tap" | sed 's/^/  /'
 
+# The admin guide's outcome table, row by row, against what the beds
+# measured (vlpi_mig_policy on each host)
+echo "check: the outcome table (Documentation/vlpi-mig/admin-guide.rst)"
+awk -f "$top/scripts/outcomes.awk" "$top/Documentation/vlpi-mig/admin-guide.rst" \
+	"$out/check/results.tap" "$out/v40/results.tap" \
+	"$out/nodirect/results.tap" >"$out/outcomes.tap"
+grep -E '^(not )?ok ' "$out/outcomes.tap" | sed 's/^/  /'
+
 # One line per source of results: passed, failed, skipped
 sum() { awk -v need_marker="$2" -f "$top/scripts/ktap-summary.awk" "$1"; }
 passed=0 failed=$((1 - bed_ok)) skipped=0
@@ -159,6 +167,7 @@ echo "check: results"
 tally "static checks" "$out/lint.tap" ""
 tally "GICv4.1 model qtests" "$qtap" ""
 tally "consoles" "$out/console.tap" ""
+tally "outcome table" "$out/outcomes.tap" ""
 tally "GICv4.1 host: check" "$out/check/results.tap" "# vlpi-mig: plan complete"
 tally "GICv4.1 host: nodirect" "$out/nodirect/results.tap" "# vlpi-mig: plan complete"
 tally "GICv4.1 host: qemu" "$out/qemu/results.tap" "# vlpi-mig: plan complete"
@@ -199,6 +208,7 @@ echo "check: skips"
 gate_skips "static checks" "$out/lint.tap" ""
 gate_skips "GICv4.1 model qtests" "$qtap" ""
 gate_skips "consoles" "$out/console.tap" ""
+gate_skips "outcome table" "$out/outcomes.tap" ""
 for plan in $plans; do
 	gate_skips "plan $plan" "$out/$plan/results.tap" \
 		"$top/initramfs/plans/$plan.plan"
@@ -207,7 +217,7 @@ done
 if [ "$failed" != 0 ]; then
 	echo "check: FAILED; details in build/out/{lint.tap,PLAN/{results.tap,console.log}} and build/qemu-gicv4.1/qtest.tap"
 	(cd "$out" && grep -H -E -B2 -A30 '^ *not ok ' lint.tap "$qtap" \
-		console.tap */results.tap) | head -100
+		console.tap outcomes.tap */results.tap) | head -100
 	tail -n 15 "$out/check/console.log" | sed 's/^/  console: /'
 	# A failed run's own output comes before its "not ok": print each
 	# one's last lines, last, so that a log that keeps only its end
