@@ -214,7 +214,7 @@ static void test_caps(struct vlpi_vm *v)
 /* What the next save does, under each policy (uapi/vlpi_mig.h) */
 static void test_save_action(struct vlpi_vm *v)
 {
-	uint64_t p, a[3], want[3];
+	uint64_t p, a[3] = { ~0ull, ~0ull, ~0ull }, want[3];
 	bool ok = true;
 
 	for (p = KVM_VLPI_MIG_POLICY_STRICT; p <= KVM_VLPI_MIG_POLICY_LEGACY; p++) {
@@ -260,8 +260,8 @@ static void test_flags(struct vlpi_vm *v)
 			  &caps, 1u << 31);
 	ehas = attr_flags(v, KVM_HAS_DEVICE_ATTR, KVM_DEV_ARM_VLPI_MIG_CAPS,
 			  NULL, 2);
+	get(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &got);
 	ksft_test_result(eset == EINVAL && eget == EINVAL && ehas == EINVAL &&
-			 !get(v, KVM_DEV_ARM_VLPI_MIG_POLICY, &got) &&
 			 got == KVM_VLPI_MIG_POLICY_STRICT,
 			 "non-zero kvm_device_attr.flags is EINVAL (SET %s, GET %s, HAS %s), POLICY left %lu\n",
 			 strerror(eset), strerror(eget), strerror(ehas),
