@@ -9,8 +9,9 @@
 #   build/bench/kernel/arch/arm64/boot/Image   the host kernel
 #   build/bench/module/vlpi_mig.ko             the module, built for it
 #
-# The module is built from a copy of its sources (Kbuild, dkms.conf, vgic/, irqchip/,
-# uapi/), so that the bed's build in the checkout is left alone.
+# The module is built from a copy of its sources (Kbuild, dkms.conf,
+# vgic/, irqchip/, uapi/), so that the bed's build in the checkout is
+# left alone.
 set -eu
 # A make that called us must not pass its flags (W=1, C=2, ...) down
 unset MAKEFLAGS MFLAGS MAKELEVEL W C

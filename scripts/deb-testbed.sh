@@ -64,7 +64,8 @@ failed_log() {
 }
 
 # The tree must carry patches/ as they are now: build-kernel.sh applies
-# them (make deb builds the bed's kernel first), this script only reads it
+# them (make deb-testbed builds the bed's kernel first), this script only
+# reads it
 want=$(cat "$top"/patches/6.12/*.patch | sha1sum | cut -d' ' -f1)
 [ "$want" = "$(cat "$src/.vlpi-mig-series" 2>/dev/null)" ] ||
 	fail "$src does not carry patches/ as they are now: run make kernel (make deb-testbed does)"
@@ -141,7 +142,7 @@ rm -f "$deb"/linux-libc-dev_*.deb "$deb"/linux-*.buildinfo "$deb"/linux-*.change
 echo "deb-testbed: kernel release $release, package version $KDEB_PKGVERSION"
 
 # Their contents: the kernel image's first lines, /boot and the modules;
-# the headers' size and what an external module's build reads; all of
+# the headers' size and what an external module's build reads
 n=$(dpkg-deb -c "$image" | grep -cE '\.ko(\.[gx]z|\.zst)?$' || true)
 echo "deb-testbed: $(basename "$image"): $(dpkg-deb -c "$image" | wc -l) entries, $n modules (.ko), among them"
 dpkg-deb -c "$image" | awk 'NR <= 2 || /\/boot\/|\.ko(\.[gx]z|\.zst)?$/' | sed 's/^/  /'
