@@ -54,7 +54,7 @@ keep_story keep-upstream-6.12 "GICv4.1: the same on upstream 6.12 (module unload
 
 echo "demo:"
 if [ "$with_ok$base_ok$keep_ok$lose_ok" = 1111 ]; then
-	echo "demo: VERDICT (GICv4.1): both carried every vLPI pending at the source to the destination exactly once, as upstream 6.12 reads a GICv4.1's VPTs at the save; after that save, forwarding torn down and set up again kept the pending vLPI with vlpi_mig and lost it on upstream. On GICv4.0 silicon no VPT can be read: the policies decide (README, make check's v40 plan)."
+	echo "demo: VERDICT (GICv4.1): both carried every vLPI pending at the source to the destination exactly once, as upstream 6.12 reads a GICv4.1's VPTs at the save; after that save, forwarding torn down and set up again kept the pending vLPI with vlpi_mig and lost it on upstream. On GICv4.0 silicon no VPT can be read: the policies decide (Documentation/vlpi-mig/admin-guide.rst, make check's v40 plan)."
 	exit 0
 fi
 echo "demo: VERDICT: FAILED (migration with vlpi_mig: $([ $with_ok = 1 ] && echo ok || echo failed); upstream as expected: $([ $base_ok = 1 ] && echo yes || echo no); kept with vlpi_mig: $([ $keep_ok = 1 ] && echo ok || echo failed); upstream lost it as expected: $([ $lose_ok = 1 ] && echo yes || echo no)); see $results"
