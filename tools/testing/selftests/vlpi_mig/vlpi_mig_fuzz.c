@@ -620,14 +620,14 @@ static void step_attr(struct seq *s)
 
 	switch (rnd(s, 5)) {
 	case 0:		/* an unknown attribute, either way */
-		a.attr = 4 + rnd(s, 100);
+		a.attr = KVM_DEV_ARM_VLPI_MIG_SAVE_ACTION + 1 + rnd(s, 100);
 		a.addr = (uint64_t)&val;
 		ret = rnd(s, 2) ? __kvm_ioctl(s->v->gic_fd, KVM_SET_DEVICE_ATTR, &a) :
 				  __kvm_ioctl(s->v->gic_fd, KVM_GET_DEVICE_ATTR, &a);
 		want = ENXIO;
 		break;
 	case 1:		/* a bad pointer */
-		a.attr = rnd(s, 4);
+		a.attr = rnd(s, KVM_DEV_ARM_VLPI_MIG_SAVE_ACTION + 1);
 		a.addr = (uint64_t)BAD_PTR;
 		ret = __kvm_ioctl(s->v->gic_fd, KVM_GET_DEVICE_ATTR, &a);
 		want = a.attr == KVM_DEV_ARM_VLPI_MIG_SOURCE_CAPS ? ENODATA :
