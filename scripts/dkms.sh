@@ -25,10 +25,9 @@ version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 stage() {
 	local dir=$1
 	mkdir -p "$dir"
-	(cd "$top" && git ls-files -co --exclude-standard dkms.conf Kbuild \
-		vgic irqchip uapi scripts/seam-check.sh |
-		grep -E '(dkms\.conf|Kbuild|\.[ch]|\.sh)$' |
-		xargs cp --parents -t "$dir")
+	# No git: debian/rules stages from an unpacked source package too
+	(cd "$top" && cp --parents -t "$dir" dkms.conf Kbuild \
+		scripts/seam-check.sh vgic/*.[ch] irqchip/*.[ch] uapi/*.h)
 }
 
 case ${1:-} in
