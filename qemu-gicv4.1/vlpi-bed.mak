@@ -10,3 +10,6 @@ CONFIG_EDU=y
 CONFIG_NVME_PCI=y
 CONFIG_VIRTIO_SERIAL=y
 CONFIG_VIRTIO_PCI=y
+# -device pcie-root-port: an edu behind one has a secondary bus reset,
+# which a cpr-transfer's new QEMU need not use (run-bed.sh)
+CONFIG_PCIE_PORT=y

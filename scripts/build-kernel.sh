@@ -83,9 +83,10 @@ if [ "$want" != "$have" ]; then
 fi
 
 mkdir -p "$obj"
-# The bed's configuration, and what a later kernel names otherwise
-# (kernel/vlpi-mig-7.3.config): an option this kernel does not define at
-# all is not asked of it
+# The bed's configuration, and what one version's bed adds to it
+# (kernel/vlpi-mig-<version>.config: what 7.3 names otherwise, what only
+# the 6.12 bed needs): an option this kernel does not define at all is
+# not asked of it
 cfg=$obj/vlpi-mig.config
 cat "$top/kernel/vlpi-mig.config" >"$cfg.new"
 [ ! -f "$top/kernel/vlpi-mig-$kver.config" ] ||

@@ -131,7 +131,13 @@ qemu)
 	cat "$userspace" >> "$out/initrd"
 	machine=virt,virtualization=on,gic-version=$gicv,iommu=smmuv3
 	mem=2048
-	devices=(-device edu,addr=0x2)
+	# A second edu behind a root port, 0000:01:00.0: its secondary bus
+	# reset is a reset QEMU's vfio-pci can use, so a cpr-transfer's new
+	# QEMU has no reason to reset it (and clear its memory decode, which
+	# the guest set); 00:02.0, on the root bus, has none
+	devices=(-device edu,addr=0x2
+		 -device pcie-root-port,id=rp1,chassis=1,addr=0x3
+		 -device edu,bus=rp1)
 	noiommu=
 	;;
 *)
