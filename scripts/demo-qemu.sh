@@ -7,7 +7,9 @@
 # file, quit; destination QEMU takes the file in, continues, and the guest
 # counts the interrupt. Once with vlpi_mig, once with upstream 6.12 (plus
 # the fixes the series carries) alone; with trixie's QEMU 10.0, then in a
-# second boot with trixie-backports' 11.1. Ends with one line for each.
+# second boot with trixie-backports' 11.1, which also hands the running VM
+# and its device to a new QEMU with cpr-transfer. Ends with one line for
+# each.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,11 +59,13 @@ check 2
 boot demo-qemu111 11.1
 story module "GICv4.1, QEMU 11.1: QEMU migrates the guest, vlpi_mig loaded"
 story upstream "GICv4.1, QEMU 11.1: the same with upstream 6.12 (module unloaded)"
-check 2
+story cpr-module "GICv4.1, QEMU 11.1: cpr-transfer to a new QEMU, vlpi_mig loaded"
+story cpr-upstream "GICv4.1, QEMU 11.1: cpr-transfer with upstream 6.12 (module unloaded)"
+check 4
 
 echo "demo-qemu:"
 if [ "$ok" = 1 ]; then
-	echo "demo-qemu: QEMU was not changed. On GICv4.1 its ITS save succeeds and the pending vLPI arrives once on the destination with vlpi_mig, and with upstream 6.12 too, which reads a GICv4.1's VPTs at the save, with QEMU 10.0 and 11.1 alike. (On GICv4.0 upstream refuses the ITS save and the interrupt is lost; the module's policies decide there.)"
+	echo "demo-qemu: QEMU was not changed. On GICv4.1 its ITS save succeeds and the pending vLPI arrives once on the destination with vlpi_mig, and with upstream 6.12 too, which reads a GICv4.1's VPTs at the save, with QEMU 10.0 and 11.1 alike. 11.1's cpr-transfer tears forwarding down after the stop's save and saves the pending tables again: the vLPI arrives once in the new VM with vlpi_mig, which kept the state the save read, and is lost with upstream, which dropped it. (On GICv4.0 upstream refuses the ITS save and the interrupt is lost; the module's policies decide there.)"
 else
 	echo "demo-qemu: FAILED: see build/out/demo-qemu{,111}/{results.tap,console.log}"
 fi

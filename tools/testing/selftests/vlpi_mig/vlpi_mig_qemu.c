@@ -28,6 +28,14 @@
  *	QEMU must survive every one (it aborts if the pending-table save
  *	fails), and the device's MSI must still arrive after.
  *
+ *   vlpi_mig_qemu cpr LABEL [BDF]
+ *	QEMU 11.1's cpr-transfer: the guest leaves the MSI pending as in
+ *	migrate, the old QEMU stops and hands guest RAM, the device and the
+ *	VM's state to a new QEMU; the new one continues and the guest
+ *	unmasks. LABEL "module" expects the vLPI once, "upstream" never (see
+ *	cpr_test()); the device's next MSI once either way. BDF must be a
+ *	device QEMU can reset without touching it (the bed's 0000:01:00.0).
+ *
  * Each ends with one "# qemu VERSION, LABEL: ..." summary line, which
  * make demo-qemu prints.
  */
@@ -58,6 +66,8 @@
 #define PAUSES		20
 #define MIG_FILE	"/tmp/vlpi_mig.mig"	/* in QEMU's root */
 #define MIG_URI		"file:" MIG_FILE
+#define CPR_SOCK	"/tmp/cpr.sock"		/* in QEMU's root */
+#define CPR_MAIN	"/tmp/cpr-main.sock"
 #define TRACE_MAX	256
 
 static const char *bdf = "0000:00:02.0";
@@ -288,27 +298,75 @@ static void argv_add(char **argv, int *argc, const char *fmt, ...)
 	argv[*argc] = NULL;
 }
 
-static bool qemu_start(struct qemu *q, bool incoming)
+/* A migration channel on a unix socket, as QMP and -incoming take it */
+static const char *unix_channel(char *buf, size_t size, const char *type,
+				const char *path)
 {
-	int in[2], out[2], err[2], argc = 0;
-	char *argv[48];
+	snprintf(buf, size,
+		 "{\"channel-type\":\"%s\",\"addr\":{\"transport\":\"socket\",\"type\":\"unix\",\"path\":\"%s\"}}",
+		 type, path);
+	return buf;
+}
+
+/* How a QEMU is started */
+enum qemu_mode {
+	QEMU_RUN,		/* the guest boots */
+	QEMU_INCOMING,		/* -incoming defer: migrate-incoming follows */
+	QEMU_CPR_OLD,		/* guest RAM shareable, for a cpr-transfer */
+	QEMU_CPR_NEW,		/* takes a cpr-transfer on CPR_SOCK */
+};
+
+/* The QMP greeting, then leave capabilities negotiation */
+static bool qemu_greet(struct qemu *q, double timeout)
+{
 	char greeting[1024] = "";
-	double end;
+	double end = now() + timeout;
+
+	while (now() < end && !q->exited &&
+	       !take_line(q->qbuf, &q->qlen, "{\"QMP\"", greeting,
+			  sizeof(greeting)))
+		drain(q, 100);
+	if (!strstr(greeting, "QMP"))
+		return false;
+	return strstr(qmp(q, "{\"execute\":\"qmp_capabilities\"}"),
+		      "\"return\"");
+}
+
+static bool qemu_start(struct qemu *q, enum qemu_mode mode)
+{
+	bool cpr = mode == QEMU_CPR_OLD || mode == QEMU_CPR_NEW;
+	/* Both QEMUs of a cpr-transfer run at once: a UART each */
+	const char *ser = mode == QEMU_CPR_NEW ? "/tmp/ser2" : "/tmp/ser";
+	int in[2], out[2], err[2], argc = 0;
+	char *argv[48], path[64], chan[160];
 
 	memset(q, 0, sizeof(*q));
-	unlink(ROOT "/tmp/ser.in");
-	unlink(ROOT "/tmp/ser.out");
-	if (mkfifo(ROOT "/tmp/ser.in", 0600) || mkfifo(ROOT "/tmp/ser.out", 0600))
+	snprintf(path, sizeof(path), ROOT "%s.in", ser);
+	unlink(path);
+	if (mkfifo(path, 0600))
 		return false;
-	q->ser_r = open(ROOT "/tmp/ser.out", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	q->ser_w = open(ROOT "/tmp/ser.in", O_RDWR | O_CLOEXEC);
+	q->ser_w = open(path, O_RDWR | O_CLOEXEC);
+	snprintf(path, sizeof(path), ROOT "%s.out", ser);
+	unlink(path);
+	if (mkfifo(path, 0600))
+		return false;
+	q->ser_r = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (q->ser_r < 0 || q->ser_w < 0 || pipe2(in, O_CLOEXEC) ||
 	    pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
 		return false;
 
 	argv_add(argv, &argc, "/usr/bin/qemu-system-aarch64");
 	argv_add(argv, &argc, "-M");
-	argv_add(argv, &argc, "virt,gic-version=3,its=on,highmem=off");
+	/*
+	 * cpr-transfer hands guest RAM over in place: a memfd, and one for
+	 * each RAM a device allocates (aux-ram-share)
+	 */
+	argv_add(argv, &argc, "virt,gic-version=3,its=on,highmem=off%s",
+		 cpr ? ",memory-backend=ram0,aux-ram-share=on" : "");
+	if (cpr) {
+		argv_add(argv, &argc, "-object");
+		argv_add(argv, &argc, "memory-backend-memfd,id=ram0,size=64M");
+	}
 	argv_add(argv, &argc, "-accel");
 	argv_add(argv, &argc, "kvm");
 	argv_add(argv, &argc, "-cpu");
@@ -327,17 +385,27 @@ static bool qemu_start(struct qemu *q, bool incoming)
 	argv_add(argv, &argc, "-qmp");
 	argv_add(argv, &argc, "chardev:qmp");
 	argv_add(argv, &argc, "-chardev");
-	argv_add(argv, &argc, "pipe,id=ser,path=/tmp/ser");
+	argv_add(argv, &argc, "pipe,id=ser,path=%s", ser);
 	argv_add(argv, &argc, "-serial");
 	argv_add(argv, &argc, "chardev:ser");
 	argv_add(argv, &argc, "-device");
-	argv_add(argv, &argc, "vfio-pci,host=%s,id=edu,enable-migration=on",
-		 bdf);
+	/*
+	 * A cpr-transfer hands the device itself over, with its state: no
+	 * VFIO migration, which would stop and copy it
+	 */
+	argv_add(argv, &argc, "vfio-pci,host=%s,id=edu,enable-migration=%s",
+		 bdf, cpr ? "off" : "on");
 	argv_add(argv, &argc, "-kernel");
 	argv_add(argv, &argc, "/tmp/vlpi_guest.elf");
-	if (incoming) {
+	if (mode == QEMU_INCOMING) {
 		argv_add(argv, &argc, "-incoming");
 		argv_add(argv, &argc, "defer");
+	} else if (mode == QEMU_CPR_NEW) {
+		argv_add(argv, &argc, "-incoming");
+		argv_add(argv, &argc, "unix:" CPR_MAIN);
+		argv_add(argv, &argc, "-incoming");
+		argv_add(argv, &argc, "%s",
+			 unix_channel(chan, sizeof(chan), "cpr", CPR_SOCK));
 	}
 
 	q->pid = fork();
@@ -366,16 +434,8 @@ static bool qemu_start(struct qemu *q, bool incoming)
 	if (q->pid < 0)
 		return false;
 
-	/* The greeting, then leave capabilities negotiation */
-	end = now() + 120;
-	while (now() < end && !q->exited &&
-	       !take_line(q->qbuf, &q->qlen, "{\"QMP\"", greeting,
-			  sizeof(greeting)))
-		drain(q, 100);
-	if (!strstr(greeting, "QMP"))
-		return false;
-	return strstr(qmp(q, "{\"execute\":\"qmp_capabilities\"}"),
-		      "\"return\"");
+	/* The new QEMU of a cpr-transfer opens its monitor once it has the state */
+	return mode == QEMU_CPR_NEW || qemu_greet(q, 120);
 }
 
 /* Wait for QEMU to exit (killing it after @timeout); its exit status */
@@ -512,6 +572,26 @@ static int device_irq(void)
 	return host_irq_by_name(name);
 }
 
+/*
+ * The device's PCI command register as the host sees it, or -1: QEMU's
+ * reset of a device clears its memory decode, and then the guest's access
+ * to a BAR ends KVM_RUN with EFAULT
+ */
+static int device_command(void)
+{
+	char path[96];
+	uint16_t cmd;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, &cmd, sizeof(cmd), 4);
+	close(fd);
+	return n == sizeof(cmd) ? cmd : -1;
+}
+
 /* The module's trace events so far, and how many of them were printed */
 static struct vlpi_event evs[TRACE_MAX];
 static int nr_evs, shown_evs;
@@ -586,7 +666,7 @@ static void migrate_test(const char *label)
 	}
 
 	/* The source */
-	ksft_test_result(qemu_start(&src, false), "source QEMU %s starts\n",
+	ksft_test_result(qemu_start(&src, QEMU_RUN), "source QEMU %s starts\n",
 			 version);
 	ksft_test_result(guest_line(&src, "vlpi-guest: ready", line,
 				    sizeof(line), 180), "%s\n", line);
@@ -645,7 +725,7 @@ static void migrate_test(const char *label)
 	}
 
 	/* The destination */
-	ksft_test_result(qemu_start(&dst, true), "destination QEMU starts\n");
+	ksft_test_result(qemu_start(&dst, QEMU_INCOMING), "destination QEMU starts\n");
 	qmp(&dst, "{\"execute\":\"%s\",\"arguments\":{\"uri\":\"%s\"}}",
 	    "migrate-incoming", MIG_URI);
 	migration_end(&dst, status, sizeof(status));
@@ -713,6 +793,128 @@ out:
 		       version, line, its, took);
 }
 
+/*
+ * What a cpr-transfer did to the vLPI, as the module's events show it: the
+ * old QEMU's stop saved it pending, then the old QEMU tore forwarding down
+ * and the module kept that state (upstream drops it here), then the new
+ * QEMU set forwarding up and the state went to the ITS
+ */
+static void cpr_trace_check(pid_t old, pid_t new, unsigned int intid)
+{
+	int s = trace_index("save", old, intid);
+	int u = trace_index("unforward", old, intid);
+	int r = trace_index("restore", new, intid);
+
+	ksft_test_result(s >= 0 && evs[s].pending == 1 && !evs[s].ret &&
+			 u > s && evs[u].pending == 1 && !evs[u].ret &&
+			 r > u && !evs[r].ret,
+			 "trace: old QEMU %d saved vLPI %u pending (event %d), tore forwarding down with it kept (event %d), new QEMU %d restored it (event %d)\n",
+			 old, intid, s, u, new, r);
+}
+
+/*
+ * cpr-transfer (QEMU 10.2 and later; a VFIO device handed over from 11.1):
+ * the old QEMU stops, hands guest RAM (memfds), the device's file
+ * descriptors and the VM's state over to a new QEMU on the same host, and
+ * the new QEMU builds a new VM on them. On the old side the device's
+ * irqfds go when the update starts, after the stop's saves: forwarding is
+ * torn down with no vCPU run since, which drops a pending vLPI from the
+ * ITS; then, at precopy-done, QEMU saves the pending tables again, and
+ * what that save writes in guest RAM is what the new VM's ITS restore
+ * reads. The module keeps the state the stop's save read and writes it
+ * again ("quiesce, then SAVE_PENDING_TABLES"): the vLPI arrives once.
+ * Upstream writes it as not pending: it is lost. The device's next MSI
+ * arrives either way.
+ */
+static void cpr_test(const char *label)
+{
+	bool module = !strcmp(label, "module");
+	int want = module ? 1 : 0, irq, took = -1, after = -1, cmd;
+	char line[256], old_status[64], new_status[64], main_ch[160], cpr_ch[160];
+	bool fwd, up, tracing = false;
+	struct qemu old, new;
+	double end;
+
+	ksft_set_plan(module ? 9 : 8);
+	if (module) {
+		tracing = vlpi_trace_start();
+		if (!tracing)
+			ksft_print_msg("trace: cannot enable the vlpi_mig events\n");
+	}
+	ksft_test_result(qemu_start(&old, QEMU_CPR_OLD) &&
+			 guest_line(&old, "vlpi-guest: ready", line,
+				    sizeof(line), 180),
+			 "old QEMU %s starts, guest RAM a memfd: %s\n", version,
+			 line);
+	irq = device_irq();
+	fwd = irq > 0 && host_irq_forwarded(irq);
+	ksft_test_result(fwd && guest_took(&old, 'r') == 1,
+			 "the edu's MSI is a forwarded vLPI (host IRQ %d), and the guest takes it\n",
+			 irq);
+	ksft_test_result(guest_cmd(&old, 'p', "vlpi-guest: pending", line,
+				   sizeof(line), 60) &&
+			 strstr(line, "hppir=8192 "),
+			 "%s (only the vLPI holds it)\n", line);
+
+	qmp(&old, "{\"execute\":\"stop\"}");
+	qmp(&old, "{\"execute\":\"migrate-set-parameters\",\"arguments\":%s}",
+	    "{\"mode\":\"cpr-transfer\"}");
+	unlink(ROOT CPR_SOCK);
+	up = qemu_start(&new, QEMU_CPR_NEW);
+	for (end = now() + 120; up && access(ROOT CPR_SOCK, F_OK) &&
+	     now() < end;)
+		drain(&new, 100);
+	qmp(&old, "{\"execute\":\"migrate\",\"arguments\":{\"channels\":[%s,%s]}}",
+	    unix_channel(main_ch, sizeof(main_ch), "main", CPR_MAIN),
+	    unix_channel(cpr_ch, sizeof(cpr_ch), "cpr", CPR_SOCK));
+	migration_end(&old, old_status, sizeof(old_status));
+	snprintf(new_status, sizeof(new_status), "no monitor");
+	if (qemu_greet(&new, 120))
+		migration_end(&new, new_status, sizeof(new_status));
+	ksft_test_result(!strcmp(old_status, "completed") &&
+			 !strcmp(new_status, "completed"),
+			 "cpr-transfer: the old QEMU %s, the new one %s\n",
+			 old_status, new_status);
+	if (tracing) {
+		snprintf(line, sizeof(line),
+			 "old QEMU %d handed over to new QEMU %d", old.pid,
+			 new.pid);
+		trace_step(line);
+	}
+	qemu_quit(&old);
+	print_log("old QEMU", old.elog);
+
+	qmp(&new, "{\"execute\":\"cont\"}");
+	took = guest_took(&new, 'u');
+	after = guest_took(&new, 'r');
+	ksft_test_result(took == want,
+			 "the vLPI pending at the stop arrives in the new VM %d time(s) (want %d%s)\n",
+			 took, want, module ? "" :
+			 ": upstream's second save writes what the teardown dropped");
+	ksft_test_result(after == 1,
+			 "the device's next MSI arrives in the new VM: %d time(s)\n",
+			 after);
+	ksft_test_result(device_irq() > 0 && host_irq_forwarded(device_irq()),
+			 "the new VM forwards the device's MSI (host IRQ %d)\n",
+			 device_irq());
+	cmd = device_command();
+	guest_cmd(&new, 'q', "vlpi-guest: bye", line, sizeof(line), 30);
+	ksft_test_result(qemu_wait(&new, 60) == 0 &&
+			 !strstr(new.elog, "kvm run failed"),
+			 "the new QEMU ran the guest to its end (status %#x; the device's PCI_COMMAND %#x)\n",
+			 new.status, cmd);
+	print_log("new QEMU", new.elog);
+	if (tracing)
+		trace_step("the new QEMU ran the guest and quit");
+	if (module)
+		cpr_trace_check(old.pid, new.pid, 8192);
+	if (tracing)
+		vlpi_trace_stop();
+	snprintf(line, sizeof(line), "%s:", label);
+	ksft_print_msg("qemu %s, cpr-transfer, %-9s delivered %d time(s) in the new VM\n",
+		       version, line, took);
+}
+
 static const char * const policies[] = { "strict", "conservative", "legacy" };
 
 /*
@@ -742,7 +944,7 @@ static void pause_one(const char *label, int policy)
 				      label, name);
 		return;
 	}
-	if (!qemu_start(&q, false) ||
+	if (!qemu_start(&q, QEMU_RUN) ||
 	    !guest_line(&q, "vlpi-guest: ready", line, sizeof(line), 180)) {
 		ksft_test_result_fail("%s, policy %s: QEMU or its guest did not start: %s\n",
 				      label, name, line);
@@ -805,8 +1007,9 @@ static void pause_test(const char *label)
 
 int main(int argc, char **argv)
 {
-	if (argc < 3 || (strcmp(argv[1], "migrate") && strcmp(argv[1], "pause"))) {
-		fprintf(stderr, "usage: %s migrate|pause LABEL [BDF]\n", argv[0]);
+	if (argc < 3 || (strcmp(argv[1], "migrate") && strcmp(argv[1], "pause") &&
+			 strcmp(argv[1], "cpr"))) {
+		fprintf(stderr, "usage: %s migrate|pause|cpr LABEL [BDF]\n", argv[0]);
 		return KSFT_FAIL;
 	}
 	if (argc > 3)
@@ -823,6 +1026,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(argv[1], "migrate"))
 		migrate_test(argv[2]);
+	else if (!strcmp(argv[1], "cpr"))
+		cpr_test(argv[2]);
 	else
 		pause_test(argv[2]);
 	ksft_finished();
