@@ -30,7 +30,7 @@ boot() {
 	out=$top/build/out/$1
 	results=$out/results.tap
 	console=$out/console.log
-	echo "demo-qemu: booting the emulated arm64 host (QEMU TCG, virt, the GICv4.1 model, an SMMUv3, one edu PCI device), Debian's QEMU $2 inside"
+	echo "demo-qemu: booting the emulated arm64 host (QEMU TCG, virt, the GICv4.1 model, an SMMUv3, two edu PCI devices, one behind a root port), Debian's QEMU $2 inside"
 	if ! VLPI_GIC=4.1 VLPI_BED=qemu VLPI_QEMU_SERIES=$2 \
 		"$top/scripts/run-bed.sh" "$1" >/dev/null; then
 		echo "demo-qemu: the emulated host did not finish; see $console"
