@@ -390,8 +390,8 @@ static bool qemu_start(struct qemu *q, enum qemu_mode mode)
 	argv_add(argv, &argc, "chardev:ser");
 	argv_add(argv, &argc, "-device");
 	/*
-	 * A cpr-transfer hands the device itself over, with its state: no
-	 * VFIO migration, which would stop and copy it
+	 * A cpr-transfer hands the open device over, not a copy of its
+	 * state: VFIO migration off
 	 */
 	argv_add(argv, &argc, "vfio-pci,host=%s,id=edu,enable-migration=%s",
 		 bdf, cpr ? "off" : "on");
