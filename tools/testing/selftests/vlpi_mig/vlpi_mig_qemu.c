@@ -645,6 +645,25 @@ static void trace_check(pid_t src, int src_irq, pid_t dst, int dst_irq,
 			 re ? re->host_irq : -1);
 }
 
+/*
+ * Two results: the edu's MSI reaches the guest as a forwarded vLPI, then
+ * the guest leaves it pending, masked and acknowledged at the device, so
+ * that only the vLPI holds it
+ */
+static void vlpi_left_pending(struct qemu *q, int irq)
+{
+	char line[256];
+
+	ksft_test_result(irq > 0 && host_irq_forwarded(irq) &&
+			 guest_took(q, 'r') == 1,
+			 "the edu's MSI is a forwarded vLPI (host IRQ %d), and the guest takes it\n",
+			 irq);
+	ksft_test_result(guest_cmd(q, 'p', "vlpi-guest: pending", line,
+				   sizeof(line), 60) &&
+			 strstr(line, "hppir=8192 "),
+			 "%s (only the vLPI holds it)\n", line);
+}
+
 static void migrate_test(const char *label)
 {
 	bool module = !strcmp(label, "module");
@@ -655,7 +674,7 @@ static void migrate_test(const char *label)
 	struct qemu src, dst;
 	int irq, src_irq, took = -1, after = -1;
 	unsigned int lpi = 8192;
-	bool fwd, tracing = false;
+	bool tracing = false;
 	const char *p;
 
 	ksft_set_plan(module ? 11 : 10);
@@ -675,16 +694,9 @@ static void migrate_test(const char *label)
 		lpi = strtoul(p + strlen(" lpi="), NULL, 10);
 	irq = device_irq();
 	src_irq = irq;
-	fwd = irq > 0 && host_irq_forwarded(irq);
 	if (irq > 0)
 		host0 = host_irq_count(irq);
-	ksft_test_result(fwd && guest_took(&src, 'r') == 1,
-			 "the edu's MSI is a forwarded vLPI (host IRQ %d), and the guest takes it\n",
-			 irq);
-	ksft_test_result(guest_cmd(&src, 'p', "vlpi-guest: pending", line,
-				   sizeof(line), 60) &&
-			 strstr(line, "hppir=8192 "),
-			 "%s (only the vLPI holds it)\n", line);
+	vlpi_left_pending(&src, irq);
 
 	/*
 	 * The VM is stopped before the migration, as for a snapshot. The
@@ -831,7 +843,7 @@ static void cpr_test(const char *label)
 	bool module = !strcmp(label, "module");
 	int want = module ? 1 : 0, irq, took = -1, after = -1, cmd;
 	char line[256], old_status[64], new_status[64], main_ch[160], cpr_ch[160];
-	bool fwd, up, tracing = false;
+	bool up, tracing = false;
 	struct qemu old, new;
 	double end;
 
@@ -847,14 +859,7 @@ static void cpr_test(const char *label)
 			 "old QEMU %s starts, guest RAM a memfd: %s\n", version,
 			 line);
 	irq = device_irq();
-	fwd = irq > 0 && host_irq_forwarded(irq);
-	ksft_test_result(fwd && guest_took(&old, 'r') == 1,
-			 "the edu's MSI is a forwarded vLPI (host IRQ %d), and the guest takes it\n",
-			 irq);
-	ksft_test_result(guest_cmd(&old, 'p', "vlpi-guest: pending", line,
-				   sizeof(line), 60) &&
-			 strstr(line, "hppir=8192 "),
-			 "%s (only the vLPI holds it)\n", line);
+	vlpi_left_pending(&old, irq);
 
 	qmp(&old, "{\"execute\":\"stop\"}");
 	qmp(&old, "{\"execute\":\"migrate-set-parameters\",\"arguments\":%s}",
@@ -894,9 +899,10 @@ static void cpr_test(const char *label)
 	ksft_test_result(after == 1,
 			 "the device's next MSI arrives in the new VM: %d time(s)\n",
 			 after);
-	ksft_test_result(device_irq() > 0 && host_irq_forwarded(device_irq()),
+	irq = device_irq();
+	ksft_test_result(irq > 0 && host_irq_forwarded(irq),
 			 "the new VM forwards the device's MSI (host IRQ %d)\n",
-			 device_irq());
+			 irq);
 	cmd = device_command();
 	guest_cmd(&new, 'q', "vlpi-guest: bye", line, sizeof(line), 30);
 	ksft_test_result(qemu_wait(&new, 60) == 0 &&
