@@ -13,6 +13,8 @@
 #
 # SEED=N gives the fuzzers their seed (vlpi_seed= on the command line),
 # to replay a run; without it each run takes a new one, and prints it.
+# PART=K/N runs only the K-th of N slices of each fuzzer's sequences
+# (vlpi_fuzz_part=), so that N boots of one SEED make one long run.
 #
 # VLPI_V4=0 boots the host with GICv4 direct injection off
 # (kvm-arm.vgic_v4_enable=0); it is on by default.
@@ -164,7 +166,7 @@ timeout -k 10 "$timeout" "$qemu" \
 	-device virtio-serial-device \
 	-chardev file,id=results,path="$out/results.tap" \
 	-device virtconsole,chardev=results \
-	-append "console=ttyAMA0 kvm-arm.vgic_v4_enable=$v4 $noiommu panic=-1 $stall VLPI_PLAN=$plan vlpi_host_gic=$gic${SEED:+ vlpi_seed=$SEED}" \
+	-append "console=ttyAMA0 kvm-arm.vgic_v4_enable=$v4 $noiommu panic=-1 $stall VLPI_PLAN=$plan vlpi_host_gic=$gic${SEED:+ vlpi_seed=$SEED}${PART:+ vlpi_fuzz_part=$PART}" \
 	</dev/null >"$out/console.log" 2>&1 || rc=$?
 echo "run-bed: $plan: QEMU ran $(($(date +%s) - start))s (GICv$gic)"
 

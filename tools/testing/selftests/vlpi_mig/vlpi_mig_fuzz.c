@@ -53,11 +53,13 @@
  *
  * Usage: vlpi_mig_fuzz -m [-s SEED] [-c SEQUENCES] [-t STEPS] [-j WORKERS]
  * Without -s, the seed is the command line's vlpi_seed= (make check
- * SEED=N) or a new one each run; it is printed. Sequence k runs from seed
- * SEED + k: rerun one with -s SEED+k -c 1 -j WORKERS (a sequence also
- * depends on how many devices its worker has: the bed's four edu, 00:02.0
- * to 00:05.0, shared out among the workers). Workers share the module:
- * each step holds a shared lock, an unload the exclusive one.
+ * SEED=N) or a new one each run; it is printed, and vlpi_fuzz_part=K/N
+ * (make fuzz PART=K/N) runs only the K-th of N slices of the sequences.
+ * Sequence k runs from seed SEED + k: rerun one with -s SEED+k -c 1 -j
+ * WORKERS (a sequence also depends on how many devices its worker has:
+ * the bed's four edu, 00:02.0 to 00:05.0, shared out among the workers).
+ * Workers share the module: each step holds a shared lock, an unload the
+ * exclusive one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1012,11 +1014,13 @@ int main(int argc, char *argv[])
 		}
 	}
 	optind = 1;
-	/* A new seed each run, unless given: printed, to replay it */
-	if (!seed_given)
-		seed = vlpi_fuzz_seed();
 	if (!vlpi_mig_test_start(2, mode))
 		ksft_exit_skip("the model is the module's (-m)\n");
+	/* A new seed each run, unless given: printed, to replay it */
+	if (!seed_given) {
+		seed = vlpi_fuzz_seed();
+		vlpi_fuzz_slice(&seed, &nr_seqs);
+	}
 	TEST_ASSERT(vlpi_vpt_readable(),
 		    "run where the VPT can be read (GICv4.1)");
 	if (nr_workers < 1 || nr_workers > MAX_WORKERS)

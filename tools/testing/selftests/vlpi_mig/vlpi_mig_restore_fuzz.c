@@ -794,8 +794,10 @@ int main(int argc, char *argv[])
 	optind = 1;
 	vlpi_mig_test_start(2, mode);
 	/* A new seed each run, unless given: printed, to replay it */
-	if (!seed_given)
+	if (!seed_given) {
 		seed = vlpi_fuzz_seed();
+		vlpi_fuzz_slice(&seed, &nr_iters);
+	}
 	if (nr_workers < 1 || nr_workers > MAX_WORKERS)
 		ksft_exit_fail_msg("-j takes 1 to %d\n", MAX_WORKERS);
 	ksft_set_plan(1);

@@ -100,6 +100,13 @@ bool vlpi_host_gicv4_1(void);
  */
 uint64_t vlpi_fuzz_seed(void);
 /*
+ * Part K of N of a fuzzer's run (vlpi_fuzz_part=K/N on the command line,
+ * make fuzz PART=K/N): of the run's *@nr sequences from *@seed, only the
+ * K-th of N equal slices, so that the N parts of one seed run the same
+ * sequences as the whole run. Leaves both alone without the word.
+ */
+void vlpi_fuzz_slice(uint64_t *seed, int *nr);
+/*
  * The vPEs a pending-table save unmaps on this host for a VM of
  * @nr_vcpus, with the module or without: each of them on GICv4.1 (VMAPP
  * with V=0 makes its VPT coherent), none on GICv4.0

@@ -180,6 +180,27 @@ uint64_t vlpi_fuzz_seed(void)
 	return seed & 0xffffffff;
 }
 
+void vlpi_fuzz_slice(uint64_t *seed, int *nr)
+{
+	char tok[128], *val = tok + strlen("vlpi_fuzz_part="), *end;
+	unsigned long k, n, first, last;
+
+	if (!cmdline_word("vlpi_fuzz_part=", true, tok, sizeof(tok)))
+		return;
+	k = strtoul(val, &end, 10);
+	TEST_ASSERT(end != val && *end == '/', "bad %s", tok);
+	val = end + 1;
+	n = strtoul(val, &end, 10);
+	TEST_ASSERT(end != val && !*end && k >= 1 && k <= n && n <= *nr,
+		    "bad %s (K/N, 1 <= K <= N <= %d)", tok, *nr);
+	first = *nr * (k - 1) / n;
+	last = *nr * k / n;
+	ksft_print_msg("part %lu of %lu of seed %lu's %d: %lu to %lu\n",
+		       k, n, (unsigned long)*seed, *nr, first, last - 1);
+	*seed += first;
+	*nr = last - first;
+}
+
 bool vlpi_host_gicv4_1(void)
 {
 	bool v41 = cmdline_has("vlpi_host_gic=4.1");
