@@ -127,12 +127,14 @@ static void save_reads_state_where_readable(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, vlpi_mig_state_readable(VLPI_MIG_VPT_GICV4_1));
 }
 
+/* As a save allocates it: not zeroed, here every byte 0xff */
 static struct vlpi_mig_rdist_map *new_map(struct kunit *test)
 {
 	struct vlpi_mig_rdist_map *map;
 
-	map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
+	map = kunit_kmalloc(test, sizeof(*map), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, map);
+	memset(map, 0xff, sizeof(*map));
 	vlpi_mig_map_init(map);
 	return map;
 }
@@ -150,6 +152,16 @@ static void map_add_tracks_range(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, map->mask[1], 0x09);
 	KUNIT_EXPECT_EQ(test, map->pend[1], 0x08);
 	KUNIT_EXPECT_EQ(test, map->pend[9000 / 8 - 1024], BIT(9000 % 8));
+	/* Bytes inside the range with no LPI: zeroed as the range grew */
+	KUNIT_EXPECT_EQ(test, map->mask[2], 0);
+	KUNIT_EXPECT_EQ(test, map->pend[100], 0);
+	KUNIT_EXPECT_EQ(test, map->mask[9000 / 8 - 1025], 0);
+	/* And grown downwards */
+	KUNIT_EXPECT_EQ(test, vlpi_mig_map_add(map, 8192, false), 0);
+	KUNIT_EXPECT_EQ(test, map->first, 0);
+	KUNIT_EXPECT_EQ(test, map->mask[0], 0x01);
+	KUNIT_EXPECT_EQ(test, map->pend[0], 0);
+	KUNIT_EXPECT_EQ(test, map->mask[1], 0x09);
 }
 
 static void map_add_rejects_non_lpi(struct kunit *test)

@@ -209,23 +209,45 @@ VISIBLE_IF_KUNIT int vlpi_mig_map_add(struct vlpi_mig_rdist_map *map,
 
 	byte = intid / BITS_PER_BYTE - VLPI_MIG_MAP_START;
 	bit = BIT(intid % BITS_PER_BYTE);
+	/* The bytes the range grows over are zeroed as it grows */
+	if (map->last < map->first) {
+		map->mask[byte] = 0;
+		map->pend[byte] = 0;
+		map->first = byte;
+		map->last = byte;
+	} else if (byte < map->first) {
+		memset(&map->mask[byte], 0, map->first - byte);
+		memset(&map->pend[byte], 0, map->first - byte);
+		map->first = byte;
+	} else if (byte > map->last) {
+		memset(&map->mask[map->last + 1], 0, byte - map->last);
+		memset(&map->pend[map->last + 1], 0, byte - map->last);
+		map->last = byte;
+	}
 	map->mask[byte] |= bit;
 	if (pending)
 		map->pend[byte] |= bit;
-	map->first = min(map->first, byte);
-	map->last = max(map->last, byte);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_map_add);
 
 /**
  * vlpi_mig_map_init() - an empty map
- * @map: the map, zeroed
+ * @map: the map; its bytes need not be zeroed, vlpi_mig_map_add() zeroes
+ *	each as the map's range first covers it
+ *
+ * A save has a map per vCPU, each of two bytes per eight LPIs of the
+ * vITS (14 KiB): zeroed whole, that is the same at every save, however
+ * few LPIs the VM has.
  */
 VISIBLE_IF_KUNIT void vlpi_mig_map_init(struct vlpi_mig_rdist_map *map)
 {
 	map->first = VLPI_MIG_MAP_BYTES;
 	map->last = 0;
+	map->forwarded = 0;
+	map->forwarded_pending = 0;
+	map->table = 0;
+	map->pages = 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_map_init);
 
@@ -497,8 +519,8 @@ int vlpi_mig_save_pending_tables(struct kvm *kvm)
 		return -ENOIOCTLCMD;
 
 	if (!should_fail(&vlpi_mig_fail_save_alloc, 1)) {
-		maps = kvcalloc(atomic_read(&kvm->online_vcpus), sizeof(*maps),
-				GFP_KERNEL_ACCOUNT);
+		maps = kvmalloc_array(atomic_read(&kvm->online_vcpus),
+				      sizeof(*maps), GFP_KERNEL_ACCOUNT);
 		buf = kvmalloc(VLPI_MIG_MAP_BYTES, GFP_KERNEL_ACCOUNT);
 	}
 	if (!maps || !buf) {
