@@ -11,6 +11,8 @@
 
 #include <linux/debugfs.h>
 #include <linux/interrupt.h>
+#include <linux/irqchip/arm-gic-v4.h>
+#include <linux/mm.h>
 #include <linux/seq_file.h>
 #include <kunit/visibility.h>
 
@@ -67,6 +69,28 @@ int vlpi_mig_vpt_read(int host_irq, bool *pending)
 	return irq_get_irqchip_state(host_irq, IRQCHIP_STATE_PENDING, pending);
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_vpt_read);
+
+/**
+ * vlpi_mig_vpt_test() - read a vLPI's bit in a VPT known to be coherent
+ * @vpe: the vPE
+ * @vintid: the vLPI's INTID in @vpe
+ *
+ * The coherency a VMAPP with V=0 gives is the whole VPT's: once
+ * vlpi_mig_vpt_read() has answered for one vLPI of @vpe, and while the
+ * caller keeps @vpe unmapped, every other bit of its VPT is read here as
+ * the ITS driver reads it, without the driver's lookup of each IRQ. Does
+ * not sleep.
+ *
+ * Return: whether the bit is set.
+ */
+bool vlpi_mig_vpt_test(const struct its_vpe *vpe, u32 vintid)
+{
+	const u8 *vpt = page_address(vpe->vpt_page);
+
+	return READ_ONCE(vpt[vintid / BITS_PER_BYTE]) &
+	       BIT(vintid % BITS_PER_BYTE);
+}
+EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_vpt_test);
 
 /*
  * Test-only (debugfs vpt_read): write a host IRQ number, read back what

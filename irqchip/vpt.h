@@ -9,6 +9,7 @@
 #include <linux/types.h>
 
 struct dentry;
+struct its_vpe;
 
 /* KVM's vGIC implements 16 INTID bits for LPIs (INTERRUPT_ID_BITS_ITS) */
 #define VLPI_MIG_VITS_IDBITS	16
@@ -30,6 +31,7 @@ enum vlpi_mig_vpt_mode {
 enum vlpi_mig_vpt_mode vlpi_mig_vpt_mode(bool has_gicv4, bool has_gicv4_1);
 const char *vlpi_mig_vpt_mode_name(enum vlpi_mig_vpt_mode mode);
 int vlpi_mig_vpt_read(int host_irq, bool *pending);
+bool vlpi_mig_vpt_test(const struct its_vpe *vpe, u32 vintid);
 void vlpi_mig_vpt_debugfs_init(struct dentry *parent);
 
 #endif /* __VLPI_MIG_VPT_H */

@@ -10,6 +10,7 @@
 #include <linux/gfp.h>
 #include <linux/kvm_host.h>
 #include <linux/irqchip/arm-gic-v3.h>
+#include <linux/irqchip/arm-gic-v4.h>
 #include <linux/module.h>
 
 #include "../uapi/vlpi_mig.h"
@@ -50,11 +51,37 @@ static void vpt_mode_names_are_distinct(struct kunit *test)
 	}
 }
 
+/* A VPT of 16 INTID bits, a few bits set: exactly those read back set */
+static void vpt_test_reads_each_vintid_bit(struct kunit *test)
+{
+	static const u32 set[] = { 8192, 8199, 8201, 40000, 65535 };
+	static const u32 clear[] = { 8193, 8198, 8200, 39999, 40001, 65534 };
+	unsigned int order = get_order(BIT(VLPI_MIG_VITS_IDBITS) / BITS_PER_BYTE);
+	struct its_vpe vpe = { };
+	unsigned int i;
+	u8 *vpt;
+
+	vpe.vpt_page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
+	KUNIT_ASSERT_NOT_NULL(test, vpe.vpt_page);
+	vpt = page_address(vpe.vpt_page);
+	for (i = 0; i < ARRAY_SIZE(set); i++)
+		vpt[set[i] / 8] |= 1 << (set[i] % 8);
+
+	for (i = 0; i < ARRAY_SIZE(set); i++)
+		KUNIT_EXPECT_TRUE_MSG(test, vlpi_mig_vpt_test(&vpe, set[i]),
+				      "vINTID %u", set[i]);
+	for (i = 0; i < ARRAY_SIZE(clear); i++)
+		KUNIT_EXPECT_FALSE_MSG(test, vlpi_mig_vpt_test(&vpe, clear[i]),
+				       "vINTID %u", clear[i]);
+	__free_pages(vpe.vpt_page, order);
+}
+
 static struct kunit_case vpt_cases[] = {
 	KUNIT_CASE(vpt_mode_no_direct_injection),
 	KUNIT_CASE(vpt_mode_gicv4_0),
 	KUNIT_CASE(vpt_mode_gicv4_1),
 	KUNIT_CASE(vpt_mode_names_are_distinct),
+	KUNIT_CASE(vpt_test_reads_each_vintid_bit),
 	{}
 };
 

@@ -5,9 +5,10 @@
  *
  * A forwarded vLPI's pending bit is in its vPE's VPT, not in the vGIC. On
  * GICv4.1 the vGIC unmaps every vPE before the save, holding every vITS's
- * its_lock so that no forwarding is set up meanwhile, and the ITS driver
- * then answers for each vLPI (irqchip/vpt.c); the save maps them back as
- * soon as it has read them all, before it touches guest RAM.
+ * its_lock so that no forwarding is set up meanwhile; the ITS driver then
+ * answers for a vLPI of each vPE, whose whole VPT that unmap made
+ * coherent (irqchip/vpt.c). The save maps them back as soon as it has
+ * read them all, before it touches guest RAM.
  * On GICv4.0 the bit cannot be read: the VM's policy says whether the
  * save gives every forwarded vLPI as pending (a spurious interrupt on the
  * destination rather than a lost one), or whether the ITS save refuses,
@@ -248,6 +249,7 @@ VISIBLE_IF_KUNIT void vlpi_mig_map_init(struct vlpi_mig_rdist_map *map)
 	map->forwarded_pending = 0;
 	map->table = 0;
 	map->pages = 0;
+	map->vpt_coherent = false;
 }
 EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_map_init);
 
@@ -270,19 +272,46 @@ struct vlpi_mig_save {
 };
 
 /*
- * The state to save for a forwarded vLPI, with its irq_lock held. One
- * whose state cannot be read is saved from its latch, as the vGIC saves
- * it on GICv4.0, counted and logged: the save does not fail for it.
+ * A forwarded vLPI's bit in its VPT, with its irq_lock held. The ITS
+ * driver is asked for the first vLPI of each vPE in the save; its answer
+ * holds for the whole VPT while the save keeps the vPE unmapped, so the
+ * others are read there directly. KVM maps each forwarded vLPI at its own
+ * INTID on its target vCPU's vPE, and changes that only under its
+ * irq_lock: the bit is the one the driver would read.
+ */
+static int vlpi_mig_vlpi_read(struct vgic_irq *irq,
+			      struct vlpi_mig_rdist_map *map, bool *pending)
+{
+	struct kvm_vcpu *vcpu = irq->target_vcpu;
+	int ret;
+
+	if (map && map->vpt_coherent) {
+		*pending = vlpi_mig_vpt_test(&vcpu->arch.vgic_cpu.vgic_v3.its_vpe,
+					     irq->intid);
+		return 0;
+	}
+	ret = vlpi_mig_vpt_read(irq->host_irq, pending);
+	if (!ret && map)
+		map->vpt_coherent = true;
+	return ret;
+}
+
+/*
+ * The state to save for a forwarded vLPI, with its irq_lock held; @map is
+ * its redistributor's, NULL if it has no target. One whose state cannot
+ * be read is saved from its latch, as the vGIC saves it on GICv4.0,
+ * counted and logged: the save does not fail for it.
  */
 static bool vlpi_mig_vlpi_pending(struct vlpi_mig_save *s,
-				  struct vgic_irq *irq)
+				  struct vgic_irq *irq,
+				  struct vlpi_mig_rdist_map *map)
 {
 	bool pending = false;
 	int ret = 0;
 
 	switch (s->action) {
 	case VLPI_MIG_READ:
-		ret = vlpi_mig_vpt_read(irq->host_irq, &pending);
+		ret = vlpi_mig_vlpi_read(irq, map, &pending);
 		if (!ret)
 			vlpi_mig_vm_hold(s->vm, irq->intid, pending, true);
 		break;
@@ -400,14 +429,14 @@ static void vlpi_mig_gather(struct vlpi_mig_save *s,
 
 		raw_spin_lock_irqsave(&irq->irq_lock, flags);
 		vcpu = irq->target_vcpu;
+		map = vcpu ? &maps[vcpu->vcpu_idx] : NULL;
 		host_irq = irq->hw ? irq->host_irq : -1;
-		pending = irq->hw ? vlpi_mig_vlpi_pending(s, irq) :
+		pending = irq->hw ? vlpi_mig_vlpi_pending(s, irq, map) :
 				    irq->pending_latch;
 		raw_spin_unlock_irqrestore(&irq->irq_lock, flags);
-		if (!vcpu)
+		if (!map)
 			continue;
 
-		map = &maps[vcpu->vcpu_idx];
 		if (vlpi_mig_lpi_placed(s, vcpu, map, irq->intid, host_irq,
 					pending))
 			continue;

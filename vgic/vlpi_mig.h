@@ -208,6 +208,8 @@ int vlpi_mig_attr(struct kvm_device *dev, struct kvm_device_attr *attr,
  * @table: where its pending table is, for this save: 0 (all guest RAM),
  *	VLPI_MIG_TABLE_PARTIAL, -ENOENT (none) or -EFAULT (not guest RAM)
  * @pages: which of the table's pages are guest RAM, by their number in it
+ * @vpt_coherent: the ITS driver has answered for a vLPI of this
+ *	redistributor's vPE in this save
  */
 struct vlpi_mig_rdist_map {
 	u8 mask[VLPI_MIG_MAP_BYTES];
@@ -218,6 +220,7 @@ struct vlpi_mig_rdist_map {
 	u32 forwarded_pending;
 	int table;
 	u32 pages;
+	bool vpt_coherent;
 };
 
 /* Only some of a redistributor's pending table is guest RAM */
