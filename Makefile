@@ -8,6 +8,7 @@
 #   make check      every test: lint, KUnit, selftests, upstream baseline
 #   make bench      module against upstream, timed: a table, a plot, a row per save
 #   make fuzz       the fuzzers, longer than make check has time for
+#                   (SEED=S PART=K/N: the K-th of N slices of seed S's run)
 #   make deb        the Debian source package: vlpi-mig-dkms, vlpi-mig-dev
 #   make deb-testbed  the bed's kernel and headers as .debs, for DKMS's test
 #   make install    the module into $(DESTDIR)/lib/modules/<release>/updates
