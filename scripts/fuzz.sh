@@ -19,8 +19,12 @@ out=$top/build/out/fuzz
 . "$top/scripts/bed-lib.sh"
 
 if [ -n "${PART:-}" ]; then
-	if ! [[ $PART =~ ^([0-9]+)/([0-9]+)$ ]] || [ -z "${SEED:-}" ]; then
-		echo "fuzz: PART=K/N needs the SEED=N of the run it is part of" >&2
+	if ! [[ $PART =~ ^[0-9]+/[0-9]+$ ]]; then
+		echo "fuzz: PART=$PART: want K/N, the K-th of N slices" >&2
+		exit 2
+	fi
+	if [ -z "${SEED:-}" ]; then
+		echo "fuzz: PART=K/N needs the SEED=S of the run it is part of" >&2
 		exit 2
 	fi
 	export PART SEED
