@@ -428,7 +428,7 @@ static void source_free(struct vlpi_vm *v, struct vfio_msix *dev,
 	vlpi_vm_free(v);
 }
 
-/* Upstream refuses forwarded ITEs on GICv4.0: timed anyway */
+/* Upstream refuses forwarded ITEs on GICv4.0: a save all the same */
 static void check_its_save(enum side side, int ret)
 {
 	TEST_ASSERT(!ret || (side == UPSTREAM && ret == EACCES &&
