@@ -25,10 +25,12 @@
  * of the table is not guest RAM is skipped, and the save ends with
  * -EFAULT once every other is written, the error the vGIC returns and
  * QEMU tolerates; where only part of a table is guest RAM, its bytes are
- * written one by one. An LPI past the vITS's 16 INTID bits, which only a
- * VMM's restored table can name, would have its bit past the table: it
- * is skipped and counted. Forwarded vLPIs skipped are counted, traced
- * and logged.
+ * written one by one. Which it is, the save finds out only when a table
+ * cannot be read (a read of each of its pages, and a second walk of the
+ * LPIs): a table in guest RAM costs one read and one write. An LPI past
+ * the vITS's 16 INTID bits, which only a VMM's restored table can name,
+ * would have its bit past the table: it is skipped and counted.
+ * Forwarded vLPIs skipped are counted, traced and logged.
  *
  * QEMU saves the pending tables on every VM stop and aborts on any error
  * but EFAULT: no forwarded vLPI fails this save. Where the ITS save before
@@ -340,7 +342,7 @@ static bool vlpi_mig_vlpi_pending(struct vlpi_mig_save *s,
 }
 
 /*
- * Where a redistributor's pending table is, decided once per save: 0 if
+ * Where a redistributor's pending table is, once reading it failed: 0 if
  * it is all guest RAM, VLPI_MIG_TABLE_PARTIAL if only some of its pages
  * are (map->pages says which), -ENOENT if there is none (LPIs off, or no
  * address given), -EFAULT if none of it is guest RAM. A byte of each page
@@ -410,7 +412,11 @@ static int vlpi_mig_lpi_placed(struct vlpi_mig_save *s, struct kvm_vcpu *vcpu,
 	return ret;
 }
 
-/* Every LPI into the maps, in one walk under RCU */
+/*
+ * Every LPI into the maps, in one walk under RCU. Each map's table is
+ * taken to be all guest RAM (map->table is 0): only an LPI past the
+ * vITS's INTIDs has no place in it here.
+ */
 static void vlpi_mig_gather(struct vlpi_mig_save *s,
 			    struct vlpi_mig_rdist_map *maps)
 {
@@ -442,6 +448,57 @@ static void vlpi_mig_gather(struct vlpi_mig_save *s,
 			continue;
 		vlpi_mig_map_add(map, irq->intid, pending);
 		if (host_irq >= 0) {
+			map->forwarded++;
+			map->forwarded_pending += pending;
+		}
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Where a redistributor's table turned out not to be all guest RAM, or
+ * not to be there: the map's LPIs that have no place in it are counted,
+ * traced, logged and taken out of it, as vlpi_mig_gather() would have
+ * done had it known, and its forwarded vLPIs counted again. A second
+ * walk of every LPI, for what only a VMM's GICR_PENDBASER or a guest's
+ * LPIs turned off lead to; the state saved is the one the map has.
+ */
+static void vlpi_mig_place(struct vlpi_mig_save *s, struct kvm_vcpu *vcpu,
+			   struct vlpi_mig_rdist_map *map)
+{
+	XA_STATE(xas, &s->kvm->arch.vgic.lpi_xa, 0);
+	struct kvm_vcpu *target;
+	unsigned long flags;
+	struct vgic_irq *irq;
+	bool pending;
+	int host_irq;
+	u32 byte;
+	u8 bit;
+
+	map->forwarded = 0;
+	map->forwarded_pending = 0;
+	rcu_read_lock();
+	xas_for_each(&xas, irq, BIT(VLPI_MIG_VITS_IDBITS) - 1) {
+		if (xas_retry(&xas, irq) || !vgic_mig_lpi_live(irq))
+			continue;
+
+		raw_spin_lock_irqsave(&irq->irq_lock, flags);
+		target = irq->target_vcpu;
+		host_irq = irq->hw ? irq->host_irq : -1;
+		raw_spin_unlock_irqrestore(&irq->irq_lock, flags);
+
+		byte = irq->intid / BITS_PER_BYTE - VLPI_MIG_MAP_START;
+		bit = BIT(irq->intid % BITS_PER_BYTE);
+		if (target != vcpu || byte < map->first || byte > map->last ||
+		    !(map->mask[byte] & bit))
+			continue;
+
+		pending = map->pend[byte] & bit;
+		if (vlpi_mig_lpi_placed(s, vcpu, map, irq->intid, host_irq,
+					pending)) {
+			map->mask[byte] &= ~bit;
+			map->pend[byte] &= ~bit;
+		} else if (host_irq >= 0) {
 			map->forwarded++;
 			map->forwarded_pending += pending;
 		}
@@ -490,9 +547,14 @@ static int vlpi_mig_merge_table(struct kvm_vcpu *vcpu,
 	return 0;
 }
 
-/* One redistributor's table: read once, merged, written back once */
+/*
+ * One redistributor's table: read once, merged, written back once. Where
+ * it cannot be read, the save finds out which of its pages are guest RAM
+ * and saves the LPIs those hold; finding out costs a read of each page,
+ * which a table in guest RAM is spared.
+ */
 static int vlpi_mig_save_table(struct vlpi_mig_save *s, struct kvm_vcpu *vcpu,
-			       const struct vlpi_mig_rdist_map *map, u8 *buf)
+			       struct vlpi_mig_rdist_map *map, u8 *buf)
 {
 	int ret;
 
@@ -500,12 +562,21 @@ static int vlpi_mig_save_table(struct vlpi_mig_save *s, struct kvm_vcpu *vcpu,
 		return 0;
 
 	ret = vlpi_mig_merge_table(vcpu, map, buf);
+	if (ret == -ENOENT || ret == -EFAULT) {
+		map->table = vlpi_mig_table_prep(vcpu, map);
+		/* All of it readable: a write failed, and it is not saved */
+		if (map->table) {
+			vlpi_mig_place(s, vcpu, map);
+			ret = map->table < 0 ? 0 :
+			      vlpi_mig_merge_table(vcpu, map, buf);
+		}
+	}
 	if (!ret) {
 		atomic64_add(map->forwarded_pending, &s->vm->stats.saved_pending);
 		return 0;
 	}
 
-	/* Found guest RAM at the start of the save: the VMM unmapped it */
+	/* Guest RAM it was found in, the VMM unmapped or made read-only */
 	trace_vlpi_mig_skip(s->kvm, s->vm, vcpu,
 			    VLPI_MIG_LPI_BASE + map->first * BITS_PER_BYTE, -1,
 			    -1, -EFAULT);
@@ -562,10 +633,8 @@ int vlpi_mig_save_pending_tables(struct kvm *kvm)
 	/* What this save reads, unforward may keep until a vCPU runs */
 	if (s.action == VLPI_MIG_READ)
 		vlpi_mig_vm_quiet(s.vm);
-	kvm_for_each_vcpu(i, vcpu, kvm) {
+	kvm_for_each_vcpu(i, vcpu, kvm)
 		vlpi_mig_map_init(&maps[i]);
-		maps[i].table = vlpi_mig_table_prep(vcpu, &maps[i]);
-	}
 	vlpi_mig_gather(&s, maps);
 	/* Every vLPI read: forwarding need not wait for the writes */
 	vgic_mig_map_vpes(kvm);
@@ -575,9 +644,9 @@ int vlpi_mig_save_pending_tables(struct kvm *kvm)
 		msleep(hold);
 
 	/* One table outside guest RAM stops no other's */
-	ret = s.err;
 	kvm_for_each_vcpu(i, vcpu, kvm)
 		ret = vlpi_mig_save_table(&s, vcpu, &maps[i], buf) ?: ret;
+	ret = ret ?: s.err;
 	atomic64_inc(&s.vm->stats.full_saves);
 
 	if (s.unreadable)
