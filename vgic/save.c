@@ -263,6 +263,7 @@ EXPORT_SYMBOL_IF_KUNIT(vlpi_mig_map_init);
  * @unreadable: forwarded vLPIs whose state could not be read
  * @first_unreadable: the first of them, for the log
  * @err: -EFAULT once an LPI's bit had no place in guest RAM
+ * @place: a table turned out not to be all guest RAM, or not to be there
  */
 struct vlpi_mig_save {
 	struct kvm *kvm;
@@ -271,6 +272,7 @@ struct vlpi_mig_save {
 	unsigned int unreadable;
 	u32 first_unreadable;
 	int err;
+	bool place;
 };
 
 /*
@@ -456,40 +458,49 @@ static void vlpi_mig_gather(struct vlpi_mig_save *s,
 }
 
 /*
- * Where a redistributor's table turned out not to be all guest RAM, or
- * not to be there: the map's LPIs that have no place in it are counted,
- * traced, logged and taken out of it, as vlpi_mig_gather() would have
- * done had it known, and its forwarded vLPIs counted again. A second
- * walk of every LPI, for what only a VMM's GICR_PENDBASER or a guest's
- * LPIs turned off lead to; the state saved is the one the map has.
+ * Where redistributors' tables turned out not to be all guest RAM, or not
+ * to be there (map->table not 0): the LPIs of their maps that have no
+ * place in them are counted, traced, logged and taken out, as
+ * vlpi_mig_gather() would have done had it known, and their forwarded
+ * vLPIs counted again. One more walk of every LPI, however many tables,
+ * for what only a VMM's GICR_PENDBASER or a guest's LPIs turned off lead
+ * to; the state saved is the one the maps have.
  */
-static void vlpi_mig_place(struct vlpi_mig_save *s, struct kvm_vcpu *vcpu,
-			   struct vlpi_mig_rdist_map *map)
+static void vlpi_mig_place(struct vlpi_mig_save *s,
+			   struct vlpi_mig_rdist_map *maps)
 {
 	XA_STATE(xas, &s->kvm->arch.vgic.lpi_xa, 0);
-	struct kvm_vcpu *target;
-	unsigned long flags;
+	struct vlpi_mig_rdist_map *map;
+	struct kvm_vcpu *vcpu;
+	unsigned long flags, i;
 	struct vgic_irq *irq;
 	bool pending;
 	int host_irq;
 	u32 byte;
 	u8 bit;
 
-	map->forwarded = 0;
-	map->forwarded_pending = 0;
+	kvm_for_each_vcpu(i, vcpu, s->kvm) {
+		if (!maps[i].table)
+			continue;
+		maps[i].forwarded = 0;
+		maps[i].forwarded_pending = 0;
+	}
 	rcu_read_lock();
 	xas_for_each(&xas, irq, BIT(VLPI_MIG_VITS_IDBITS) - 1) {
 		if (xas_retry(&xas, irq) || !vgic_mig_lpi_live(irq))
 			continue;
 
 		raw_spin_lock_irqsave(&irq->irq_lock, flags);
-		target = irq->target_vcpu;
+		vcpu = irq->target_vcpu;
 		host_irq = irq->hw ? irq->host_irq : -1;
 		raw_spin_unlock_irqrestore(&irq->irq_lock, flags);
+		if (!vcpu || !maps[vcpu->vcpu_idx].table)
+			continue;
 
+		map = &maps[vcpu->vcpu_idx];
 		byte = irq->intid / BITS_PER_BYTE - VLPI_MIG_MAP_START;
 		bit = BIT(irq->intid % BITS_PER_BYTE);
-		if (target != vcpu || byte < map->first || byte > map->last ||
+		if (byte < map->first || byte > map->last ||
 		    !(map->mask[byte] & bit))
 			continue;
 
@@ -550,25 +561,26 @@ static int vlpi_mig_merge_table(struct kvm_vcpu *vcpu,
 /*
  * One redistributor's table: read once, merged, written back once. Where
  * it cannot be read, the save finds out which of its pages are guest RAM
- * and saves the LPIs those hold; finding out costs a read of each page,
- * which a table in guest RAM is spared.
+ * (a read of each page, which a table in guest RAM is spared) and leaves
+ * it for a second call, once vlpi_mig_place() has taken out the LPIs with
+ * no place in it.
  */
 static int vlpi_mig_save_table(struct vlpi_mig_save *s, struct kvm_vcpu *vcpu,
 			       struct vlpi_mig_rdist_map *map, u8 *buf)
 {
 	int ret;
 
-	if (map->last < map->first)
+	/* No LPI, or (placed) none with a place */
+	if (map->last < map->first || map->table < 0)
 		return 0;
 
 	ret = vlpi_mig_merge_table(vcpu, map, buf);
-	if (ret == -ENOENT || ret == -EFAULT) {
+	if (!map->table && (ret == -ENOENT || ret == -EFAULT)) {
 		map->table = vlpi_mig_table_prep(vcpu, map);
 		/* All of it readable: a write failed, and it is not saved */
 		if (map->table) {
-			vlpi_mig_place(s, vcpu, map);
-			ret = map->table < 0 ? 0 :
-			      vlpi_mig_merge_table(vcpu, map, buf);
+			s->place = true;
+			return 0;
 		}
 	}
 	if (!ret) {
@@ -646,6 +658,13 @@ int vlpi_mig_save_pending_tables(struct kvm *kvm)
 	/* One table outside guest RAM stops no other's */
 	kvm_for_each_vcpu(i, vcpu, kvm)
 		ret = vlpi_mig_save_table(&s, vcpu, &maps[i], buf) ?: ret;
+	if (s.place) {
+		vlpi_mig_place(&s, maps);
+		kvm_for_each_vcpu(i, vcpu, kvm)
+			if (maps[i].table)
+				ret = vlpi_mig_save_table(&s, vcpu, &maps[i],
+							  buf) ?: ret;
+	}
 	ret = ret ?: s.err;
 	atomic64_inc(&s.vm->stats.full_saves);
 
